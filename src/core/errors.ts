@@ -1,0 +1,43 @@
+import type { ErrorCode, WarningCode } from '../protocol/codes.js';
+
+/** Which stage of the pipeline a provider serves. */
+export type ProviderKind = 'listen' | 'think' | 'speak';
+
+/**
+ * A provider failed. The session turns it into the protocol's Warning (and tries the next
+ * provider of a fallback list) or Error (when all failed); it never crashes the process.
+ */
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderKind,
+    readonly provider: string,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderError';
+    this.status = options?.status;
+  }
+  readonly status: number | undefined;
+}
+
+/** A client message or setting that cannot be honoured; carries the protocol code to report. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** A non-fatal condition worth telling the client about. */
+export interface WarningNotice {
+  code: WarningCode;
+  description: string;
+}
+
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'APIUserAbortError');
+}

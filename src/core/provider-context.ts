@@ -1,0 +1,11 @@
+import type { Logger } from 'pino';
+import type { WarningNotice } from './errors.js';
+
+/** What a provider factory may use: server-side configuration, a logger, and a way to warn. */
+export interface ProviderContext {
+  /** Server-side secrets and settings (OPENAI_API_KEY, PARLEY_* ...). Never logged. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  /** Tell the session's client something non-fatal, e.g. that a local engine stands in. */
+  warn(notice: WarningNotice): void;
+}

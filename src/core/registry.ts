@@ -1,0 +1,38 @@
+import { ProtocolError } from './errors.js';
+import type { ProviderKind } from './errors.js';
+
+/**
+ * Maps a settings `provider.type` to the factory that builds that provider. One registry per
+ * seam (listen, think, speak); engines and cloud providers register themselves at start-up.
+ */
+export class ProviderRegistry<Settings extends { provider: { type: string } }, Factory> {
+  private readonly factories = new Map<string, Factory>();
+
+  constructor(readonly kind: ProviderKind) {}
+
+  register(type: string, factory: Factory): void {
+    this.factories.set(type, factory);
+  }
+
+  has(type: string): boolean {
+    return this.factories.has(type);
+  }
+
+  types(): string[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  /** The factory for these settings, or INVALID_SETTINGS naming the unknown provider. */
+  lookup(settings: Settings): Factory {
+    const factory = this.factories.get(settings.provider.type);
+    if (factory === undefined) {
+      const known = this.types();
+      throw new ProtocolError(
+        'INVALID_SETTINGS',
+        `agent.${this.kind}.provider.type "${settings.provider.type}" is not available on this server` +
+          (known.length > 0 ? ` (available: ${known.join(', ')})` : ''),
+      );
+    }
+    return factory;
+  }
+}
