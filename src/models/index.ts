@@ -1,0 +1,11 @@
+export { CATALOGUE, catalogueEntry } from './catalogue.js';
+export type { CatalogueEntry, Checksum, ModelRole } from './catalogue.js';
+export { modelsDir } from './cache-dir.js';
+export { detectNeuralModels, ttsFilesIn } from './detect.js';
+export type { NeuralModels, TtsModelFiles } from './detect.js';
+export { downloadFile, ChecksumMismatchError } from './download.js';
+export { pullModels } from './pull.js';
+export type { PullOptions, PullProgress, PullResult } from './pull.js';
+export { listModels } from './list.js';
+export type { ModelStatus } from './list.js';
+export { suggestPull } from './suggest.js';
