@@ -1,0 +1,30 @@
+/** The 'listen.local' job: one per listening session, fed the session's audio for its lifetime. */
+export const LISTEN_JOB_KIND = 'listen.local';
+
+export interface TurnSettings {
+  /** Silence after speech that ends the user's turn. */
+  endpointingMs: number;
+  /** Silero speech probability threshold (0..1). */
+  vadThreshold: number;
+  /** Speech shorter than this is ignored (coughs, clicks); also the onset delay. */
+  minSpeechMs: number;
+  /** Longest single turn; longer speech is cut into several turns. */
+  maxSpeechMs: number;
+}
+
+export interface ListenJobPayload {
+  turn: TurnSettings;
+  /** JSGF grammar to decode with instead of the open language model. */
+  grammar?: string;
+  /** How often (in audio time) a changed partial transcript is reported. */
+  interimIntervalMs: number;
+}
+
+/** PCM16 mono 16 kHz of any length, or a request to finalize the current utterance now. */
+export type ListenJobInput = Int16Array | { t: 'forceEndTurn' };
+
+export type ListenJobEvent =
+  | { t: 'ready' }
+  | { t: 'speechStarted' }
+  | { t: 'interim'; text: string }
+  | { t: 'endOfTurn'; text: string };

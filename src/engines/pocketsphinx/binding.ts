@@ -1,0 +1,48 @@
+// koffi bindings to Debian's libpocketsphinx.so.3 (0.8+5prealpha API): loaded once per thread.
+import koffi from 'koffi';
+
+export interface PocketsphinxLibrary {
+  /** cmd_ln_init(NULL, ps_args(), strict, 'const char *', name, 'const char *', value, ..., NULL). */
+  cmdLnInit(args: readonly string[]): unknown;
+  cmdLnFree(config: unknown): number;
+  init(config: unknown): unknown;
+  free(decoder: unknown): number;
+  startUtt(decoder: unknown): number;
+  processRaw(decoder: unknown, samples: Int16Array, count: number, noSearch: number, fullUtt: number): number;
+  endUtt(decoder: unknown): number;
+  getHyp(decoder: unknown): string | null;
+  setJsgfString(decoder: unknown, name: string, jsgf: string): number;
+  setSearch(decoder: unknown, name: string): number;
+  getSearch(decoder: unknown): string | null;
+}
+
+export const LIBRARY_NAME = 'libpocketsphinx.so.3';
+
+let library: PocketsphinxLibrary | undefined;
+
+export function pocketsphinxLibrary(): PocketsphinxLibrary {
+  if (library !== undefined) return library;
+  const lib = koffi.load(LIBRARY_NAME);
+  const psArgs = lib.func('const void *ps_args(void)');
+  const cmdLnInit = lib.func('void *cmd_ln_init(void *inout, const void *defn, int strict, ...)');
+  const getHyp = lib.func('const char *ps_get_hyp(void *ps, _Out_ int *score)');
+  library = {
+    cmdLnInit: (args) => {
+      const variadic: unknown[] = [];
+      for (const arg of args) variadic.push('const char *', arg);
+      variadic.push('const char *', null);
+      return cmdLnInit(null, psArgs(), 1, ...variadic);
+    },
+    cmdLnFree: lib.func('int cmd_ln_free_r(void *config)'),
+    init: lib.func('void *ps_init(void *config)'),
+    free: lib.func('int ps_free(void *ps)'),
+    startUtt: lib.func('int ps_start_utt(void *ps)'),
+    processRaw: lib.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int noSearch, int fullUtt)'),
+    endUtt: lib.func('int ps_end_utt(void *ps)'),
+    getHyp: (decoder) => getHyp(decoder, [0]) as string | null,
+    setJsgfString: lib.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
+    setSearch: lib.func('int ps_set_search(void *ps, const char *name)'),
+    getSearch: lib.func('const char *ps_get_search(void *ps)'),
+  };
+  return library;
+}
