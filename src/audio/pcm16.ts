@@ -1,0 +1,38 @@
+/** Little-endian 16-bit PCM bytes to and from Int16Array, with a fast path for aligned views. */
+
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Reads `bytes.length >> 1` little-endian samples; an odd trailing byte is ignored. */
+export function pcm16FromBytes(bytes: Uint8Array, out: Int16Array = new Int16Array(bytes.length >> 1)): Int16Array {
+  const count = bytes.length >> 1;
+  if (HOST_IS_LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    out.set(new Int16Array(bytes.buffer, bytes.byteOffset, count));
+    return out;
+  }
+  for (let i = 0; i < count; i++) {
+    const lo = bytes[2 * i] as number;
+    const hi = bytes[2 * i + 1] as number;
+    out[i] = ((hi << 24) >> 16) | lo;
+  }
+  return out;
+}
+
+/** Writes the samples as little-endian bytes (a new buffer unless `out` is given). */
+export function pcm16ToBytes(samples: Int16Array, out: Uint8Array = new Uint8Array(samples.length * 2)): Uint8Array {
+  if (HOST_IS_LITTLE_ENDIAN && out.byteOffset % 2 === 0) {
+    new Int16Array(out.buffer, out.byteOffset, samples.length).set(samples);
+    return out;
+  }
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as number;
+    out[2 * i] = s & 0xff;
+    out[2 * i + 1] = (s >> 8) & 0xff;
+  }
+  return out;
+}
+
+/** Float in [-1, 1) to a rounded, clamped 16-bit sample. */
+export function floatToPcm16(value: number): number {
+  const scaled = Math.round(value * 32768);
+  return scaled > 32767 ? 32767 : scaled < -32768 ? -32768 : scaled;
+}
