@@ -12,7 +12,7 @@ export interface AudioBufferLike {
 
 export interface AudioBufferSourceLike {
   buffer: AudioBufferLike | null;
-  onended: (() => void) | null;
+  onended: ((event: never) => unknown) | null;
   connect(destination: never): unknown;
   disconnect(): void;
   start(when?: number): void;
