@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import { ProtocolError } from '../core/errors.js';
+import { commandSchemas, eaSettingsSchema, v1SettingsSchema } from './client-schemas.js';
+import type { CommandType, EaSettings, V1Settings } from './client-schemas.js';
+
+/** A client text frame, parsed and schema-checked, not yet normalized. */
+export type ClientMessage =
+  | { type: 'Settings'; settings: V1Settings }
+  | { type: 'SettingsConfiguration'; settings: EaSettings }
+  | { [K in CommandType]: { type: K; body: z.infer<(typeof commandSchemas)[K]> } }[CommandType];
+
+const SETTINGS_TYPES = ['Settings', 'SettingsConfiguration'] as const;
+
+function isCommandType(type: string): type is CommandType {
+  return Object.hasOwn(commandSchemas, type);
+}
+
+/** Readable schema errors: each names the field and what was expected. */
+export function describeIssues(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
+      const message = issue.message.replace(/^Invalid input: /, '');
+      return path === '' ? message : `${path}: ${message}`;
+    })
+    .join('; ');
+}
+
+function unparsable(message: string): ProtocolError {
+  return new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', message);
+}
+
+function check<S extends z.ZodType>(schema: S, data: unknown, type: string): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) throw unparsable(`Invalid ${type} message: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Parses one text frame; throws ProtocolError UNPARSABLE_CLIENT_MESSAGE with a readable reason. */
+export function parseClientMessage(text: string): ClientMessage {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw unparsable(`The message is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw unparsable('The message must be a JSON object with a "type" field');
+  }
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== 'string') throw unparsable('type: expected a string naming the message type');
+  if (type === 'Settings') return { type, settings: check(v1SettingsSchema, data, type) };
+  if (type === 'SettingsConfiguration') return { type, settings: check(eaSettingsSchema, data, type) };
+  if (!isCommandType(type)) {
+    throw unparsable(`Unknown message type "${type}"`);
+  }
+  return { type, body: check(commandSchemas[type], data, type) } as ClientMessage;
+}
+
+export function isSettingsMessage(message: ClientMessage): message is Extract<ClientMessage, { type: (typeof SETTINGS_TYPES)[number] }> {
+  return message.type === 'Settings' || message.type === 'SettingsConfiguration';
+}

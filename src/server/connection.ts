@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { ProtocolError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Providers } from '../core/providers.js';
+import type { AgentConfig, Dialect } from '../protocol/agent-config.js';
+import { normalizeEaSettings, normalizeV1Settings } from '../protocol/normalize.js';
+import { isSettingsMessage, parseClientMessage } from '../protocol/parse.js';
+import type { ClientMessage } from '../protocol/parse.js';
+import { encodeServerEvent } from '../protocol/server-events.js';
+import type { ServerEvent } from '../protocol/server-events.js';
+import { Session } from '../session/session.js';
+import type { SessionAudio } from '../session/session.js';
+import type { ServerConfig } from './config.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** Builds the decoder, encoder and playout clock for a session's audio formats. */
+export type SessionAudioFactory = (config: AgentConfig, send: (frame: Uint8Array) => void) => Promise<SessionAudio>;
+
+export interface ConnectionDeps {
+  config: ServerConfig;
+  providers: Providers;
+  metrics: ServerMetrics;
+  logger: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  createAudio: SessionAudioFactory;
+}
+
+/** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
+const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
+
+/** Close code for every deliberate termination: SDK 5.x reconnects on anything else (§4.9). */
+const NORMAL_CLOSURE = 1000;
+
+type State = 'awaiting-settings' | 'applying' | 'active' | 'closed';
+
+/**
+ * One WebSocket connection: Welcome, settings, the liveness and session-length timers, frame
+ * limits, and translation between frames and the session's events in the client's dialect.
+ */
+export class Connection {
+  readonly id = randomUUID();
+  private state: State = 'awaiting-settings';
+  private dialect: Dialect;
+  private session: Session | undefined;
+  private readonly early: { audio: Uint8Array[]; bytes: number; messages: ClientMessage[] } = { audio: [], bytes: 0, messages: [] };
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly sessionTimers: NodeJS.Timeout[] = [];
+  private readonly logger: Logger;
+  /** Serializes message handling so updates and injections apply in arrival order. */
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly socket: WebSocket,
+    pathDialect: Dialect,
+    private readonly deps: ConnectionDeps,
+    private readonly onClosed: (connection: Connection) => void,
+  ) {
+    this.dialect = pathDialect;
+    this.logger = deps.logger.child({ session: this.id });
+    socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    socket.on('close', (code) => {
+      this.logger.info({ code }, 'connection closed');
+      this.dispose();
+    });
+    socket.on('error', (err) => this.logger.warn({ err: err.message }, 'socket error'));
+    this.emit({ type: 'Welcome', id: this.id });
+    this.resetIdleTimer();
+    this.startSessionTimers();
+  }
+
+  /** The state can change while settings are applied asynchronously. */
+  private get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Drain: tell the client the server is going away and close. */
+  goAway(): void {
+    this.fatal(new ProtocolError('SERVER_GOING_AWAY', 'The server is shutting down; please reconnect to another instance'));
+  }
+
+  private emit(event: ServerEvent): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (event.type === 'Warning') this.deps.metrics.warnings.inc({ code: event.code });
+    for (const frame of encodeServerEvent(event, this.dialect)) this.socket.send(frame);
+  }
+
+  private sendAudio(frame: Uint8Array): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame, { binary: true });
+  }
+
+  private fatal(error: ProtocolError): void {
+    if (this.state === 'closed') return;
+    this.logger.info({ code: error.code }, error.message);
+    this.deps.metrics.errors.inc({ code: error.code });
+    this.emit({ type: 'Error', code: error.code, description: error.message });
+    this.dispose();
+    this.socket.close(NORMAL_CLOSURE, error.code);
+  }
+
+  private dispose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.idleTimer);
+    for (const timer of this.sessionTimers) clearTimeout(timer);
+    this.early.audio.length = 0;
+    this.early.messages.length = 0;
+    this.session?.close();
+    this.session = undefined;
+    this.onClosed(this);
+  }
+
+  private resetIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    const { idleTimeoutMs } = this.deps.config;
+    this.idleTimer = setTimeout(() => {
+      this.fatal(
+        new ProtocolError(
+          'CLIENT_MESSAGE_TIMEOUT',
+          `No message from the client for ${idleTimeoutMs} ms. Send audio continuously, or a KeepAlive message at least every ${Math.floor(idleTimeoutMs / 2)} ms while not sending audio.`,
+        ),
+      );
+    }, idleTimeoutMs);
+  }
+
+  private startSessionTimers(): void {
+    const { maxSessionMs, sessionWarningMs } = this.deps.config;
+    const warnAt = maxSessionMs - sessionWarningMs;
+    if (sessionWarningMs > 0 && warnAt > 0) {
+      this.sessionTimers.push(
+        setTimeout(() => {
+          this.emit({
+            type: 'Warning',
+            code: 'MAXIMUM_SESSION_LENGTH_APPROACHING',
+            description: `The session will end in ${Math.round(sessionWarningMs / 1000)} s (limit ${Math.round(maxSessionMs / 1000)} s)`,
+          });
+        }, warnAt),
+      );
+    }
+    this.sessionTimers.push(
+      setTimeout(() => {
+        this.fatal(new ProtocolError('MAXIMUM_SESSION_LENGTH_REACHED', `The session reached its maximum length of ${Math.round(maxSessionMs / 1000)} s`));
+      }, maxSessionMs),
+    );
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    this.resetIdleTimer();
+    if (isBinary) {
+      this.onAudio(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return;
+    }
+    if (data.byteLength > this.deps.config.maxTextFrameBytes) {
+      this.fatal(new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', `Text message of ${data.byteLength} bytes exceeds the limit of ${this.deps.config.maxTextFrameBytes} bytes`));
+      return;
+    }
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(data.toString('utf8'));
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.onMessage(message);
+  }
+
+  private onAudio(bytes: Uint8Array): void {
+    if (bytes.byteLength > this.deps.config.maxBinaryFrameBytes) {
+      this.fatal(new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', `Audio message of ${bytes.byteLength} bytes exceeds the limit of ${this.deps.config.maxBinaryFrameBytes} bytes`));
+      return;
+    }
+    if (this.state === 'active') {
+      this.session?.audio(bytes);
+      return;
+    }
+    // Audio before SettingsApplied is kept and processed once settings apply (protocol.md §4.2).
+    this.early.bytes += bytes.byteLength;
+    if (this.early.bytes > MAX_EARLY_AUDIO_BYTES) {
+      this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', 'Too much audio arrived before Settings; send Settings first'));
+      return;
+    }
+    this.early.audio.push(Uint8Array.from(bytes));
+  }
+
+  private onMessage(message: ClientMessage): void {
+    if (this.state === 'awaiting-settings') {
+      if (!isSettingsMessage(message)) {
+        this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', `${message.type} arrived before Settings; the first message must be Settings`));
+        return;
+      }
+      this.state = 'applying';
+      void this.applySettings(message);
+      return;
+    }
+    if (this.state === 'applying') {
+      if (isSettingsMessage(message)) {
+        this.fatal(new ProtocolError('SETTINGS_ALREADY_APPLIED', 'Settings were already sent for this session; send them only once'));
+        return;
+      }
+      this.early.messages.push(message);
+      return;
+    }
+    this.enqueue(message);
+  }
+
+  private enqueue(message: ClientMessage): void {
+    const session = this.session;
+    if (session === undefined) return;
+    this.work = this.work.then(() => session.handle(message)).catch((err: unknown) => this.fail(err));
+  }
+
+  private async applySettings(message: Extract<ClientMessage, { type: 'Settings' | 'SettingsConfiguration' }>): Promise<void> {
+    try {
+      this.dialect = message.type === 'Settings' ? 'v1' : 'ea';
+      const { value: config, warnings } = message.type === 'Settings' ? normalizeV1Settings(message.settings) : normalizeEaSettings(message.settings);
+      const audio = await this.deps.createAudio(config, (frame) => this.sendAudio(frame));
+      if (this.isClosed) {
+        audio.close();
+        return;
+      }
+      const session = new Session({
+        config,
+        providers: this.deps.providers,
+        io: { emit: (event) => this.emit(event), sendAudio: (frame) => this.sendAudio(frame), fatal: (error) => this.fatal(error) },
+        audio,
+        logger: this.logger,
+        env: this.deps.env,
+        functionTimeoutMs: this.deps.config.functionTimeoutMs,
+        onTurn: (latency) => this.deps.metrics.observeTurn(latency.totalMs),
+      });
+      this.session = session;
+      await session.start();
+      if (this.isClosed) return;
+      this.state = 'active';
+      this.emit({ type: 'SettingsApplied' });
+      for (const warning of warnings) this.emit({ type: 'Warning', ...warning });
+      for (const bytes of this.early.audio.splice(0)) session.audio(bytes);
+      this.early.bytes = 0;
+      session.greet();
+      for (const queued of this.early.messages.splice(0)) this.enqueue(queued);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.fatal(err);
+      return;
+    }
+    this.logger.error({ err }, 'internal error');
+    this.fatal(new ProtocolError('INTERNAL_SERVER_ERROR', 'The server hit an internal error handling this session'));
+  }
+}

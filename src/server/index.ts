@@ -1,0 +1,161 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../core/logger.js';
+import type { Providers } from '../core/providers.js';
+import type { Dialect } from '../protocol/agent-config.js';
+import { isAuthorized, offeredCredential } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { Connection } from './connection.js';
+import type { SessionAudioFactory } from './connection.js';
+import { ServerMetrics } from './metrics.js';
+import { serveStatic } from './static-files.js';
+
+export interface ServerOptions {
+  config: ServerConfig;
+  providers: Providers;
+  createAudio: SessionAudioFactory;
+  logger: Logger;
+  /** Server-side secrets and engine settings for providers. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Extra facts for /healthz, e.g. which engine tier is active. */
+  health?: () => Record<string, unknown>;
+}
+
+export interface RunningServer {
+  /** Base WebSocket URL, e.g. ws://127.0.0.1:8080 */
+  url: string;
+  port: number;
+  metrics: ServerMetrics;
+  sessionCount(): number;
+  /** Stop accepting sessions (/healthz 503), wait up to the drain timeout, then end the rest. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The dialect a path speaks; SDK 5.x keeps a path prefix of its base URL, so match the end. */
+export function dialectForPath(pathname: string): Dialect | undefined {
+  const path = pathname.replace(/\/+$/, '');
+  if (path.endsWith('/v1/agent/converse')) return 'v1';
+  if (path.endsWith('/agent')) return 'ea';
+  return undefined;
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+
+/** Starts Parley's HTTP + WebSocket listener. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const metrics = new ServerMetrics();
+  const connections = new Set<Connection>();
+  let draining = false;
+
+  if (config.apiKeys.length === 0) {
+    logger.warn('PARLEY_API_KEYS is not set: any client may connect');
+  }
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: Math.max(config.maxTextFrameBytes, config.maxBinaryFrameBytes),
+    // Browsers fail the handshake unless one offered subprotocol is echoed (protocol.md §1.3).
+    handleProtocols: (protocols) => protocols.values().next().value ?? false,
+  });
+
+  const http: Server = createServer((request, response) => {
+    void handleHttp(request, response).catch((err: unknown) => {
+      logger.error({ err }, 'http handler failed');
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+
+  async function handleHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    if (pathname === '/healthz') {
+      const status = draining ? 'draining' : 'ok';
+      response.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status, sessions: connections.size, ...options.health?.() }));
+      return;
+    }
+    if (pathname === '/metrics') {
+      response.writeHead(200, { 'content-type': metrics.registry.contentType });
+      response.end(await metrics.registry.metrics());
+      return;
+    }
+    if (config.webDir !== undefined && (await serveStatic(config.webDir, request, response))) return;
+    response.writeHead(404, { 'content-type': 'text/plain' });
+    response.end('Not found');
+  }
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const dialect = dialectForPath(url.pathname);
+    const deny = (status: number, reason: string): void => {
+      metrics.refused.inc({ status: String(status) });
+      logger.info({ status, path: url.pathname }, `upgrade refused: ${reason}`);
+      refuse(socket, status, reason);
+    };
+    if (dialect === undefined) return deny(404, 'Not Found');
+    if (!isAuthorized(config.apiKeys, offeredCredential(request, url))) return deny(401, 'Unauthorized');
+    if (draining) return deny(503, 'Service Unavailable');
+    if (connections.size >= config.maxSessions) return deny(503, 'Service Unavailable');
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new Connection(
+        ws,
+        dialect,
+        {
+          config,
+          providers: options.providers,
+          metrics,
+          logger,
+          env: options.env ?? process.env,
+          createAudio: options.createAudio,
+        },
+        (closed) => {
+          connections.delete(closed);
+          metrics.sessionsOpen.set(connections.size);
+        },
+      );
+      connections.add(connection);
+      metrics.sessionsTotal.inc();
+      metrics.sessionsOpen.set(connections.size);
+      logger.info({ session: connection.id, dialect }, 'session opened');
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info({ host: config.host, port }, 'Parley listening');
+
+  async function close(): Promise<void> {
+    for (const connection of [...connections]) connection.goAway();
+    wss.close();
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  }
+
+  return {
+    url: `ws://${host}:${port}`,
+    port,
+    metrics,
+    sessionCount: () => connections.size,
+    async drain() {
+      draining = true;
+      const deadline = Date.now() + config.drainTimeoutMs;
+      while (connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await close();
+    },
+    close,
+  };
+}

@@ -1,0 +1,169 @@
+import { ProtocolError } from '../core/errors.js';
+import type { WarningNotice } from '../core/errors.js';
+import type { FunctionDefinition, HistoryItem } from '../protocol/agent-config.js';
+import type { ServerEvent } from '../protocol/server-events.js';
+import type { ChatMessage, ThinkProvider, ToolCall, ToolDefinition } from '../think/types.js';
+import { functionCallMessages } from './conversation.js';
+import type { FunctionCalls } from './function-calls.js';
+import type { LatencyTracker } from './latency.js';
+import { SentenceSplitter } from './sentence-splitter.js';
+import type { Utterance, UtteranceCallbacks } from './speech-output.js';
+import { thinkWithFallback } from './think-chain.js';
+
+/** Tool rounds (LLM → tools → LLM) allowed in one response before tools are withheld. */
+export const MAX_TOOL_ROUNDS = 5;
+
+export interface ResponseDeps {
+  emit(event: ServerEvent): void;
+  warn(notice: WarningNotice): void;
+  fail(error: ProtocolError): void;
+  openUtterance(callbacks: UtteranceCallbacks): Utterance;
+  functionCalls: FunctionCalls;
+  latency: LatencyTracker;
+  /** Adds what the user heard (and completed calls) to the conversation, in order. */
+  commit(items: HistoryItem[]): void;
+}
+
+/** Where a response's words come from: the LLM, or fixed text (greeting, InjectAgentMessage). */
+export type ResponseSource =
+  | { kind: 'think'; providers: readonly ThinkProvider[]; messages: ChatMessage[]; functions: readonly FunctionDefinition[] }
+  | { kind: 'text'; text: string };
+
+type Entry = { kind: 'sentence'; text: string; heard: string } | { kind: 'functions'; item: HistoryItem };
+
+/**
+ * One agent reply: think (with tool rounds), speak sentence by sentence, and at the end commit to
+ * history exactly what was heard. `interrupt()` is barge-in: everything stops at once.
+ */
+export class AgentResponse {
+  private readonly abort = new AbortController();
+  private readonly entries: Entry[] = [];
+  private utterance: Utterance | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly deps: ResponseDeps,
+    source: ResponseSource,
+  ) {
+    this.done = this.run(source);
+  }
+
+  /** Whether the agent's voice is being heard right now (for injections and barge-in). */
+  get speaking(): boolean {
+    return this.utterance?.started === true && !this.abort.signal.aborted;
+  }
+
+  get finished(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  interrupt(): void {
+    if (this.abort.signal.aborted) return;
+    this.abort.abort();
+    this.utterance?.interrupt();
+    this.deps.functionCalls.cancelPending();
+  }
+
+  private async run(source: ResponseSource): Promise<void> {
+    const utterance = this.deps.openUtterance(this.callbacks());
+    this.utterance = utterance;
+    try {
+      if (source.kind === 'text') {
+        for (const sentence of new SentenceSplitter().push(`${source.text}\n`)) this.say(sentence);
+      } else {
+        await this.think(source);
+      }
+      const outcome = await utterance.end();
+      if (outcome === 'done' && utterance.started) this.deps.emit({ type: 'AgentAudioDone' });
+    } catch (err) {
+      if (!this.abort.signal.aborted) {
+        utterance.interrupt();
+        this.deps.fail(err instanceof ProtocolError ? err : new ProtocolError('INTERNAL_SERVER_ERROR', String(err)));
+      }
+    } finally {
+      this.abort.abort();
+      this.deps.commit(this.historyItems());
+      if (this.deps.latency.hasAudio) this.deps.emit({ type: 'LatencyReport', latency: this.deps.latency.report() });
+    }
+  }
+
+  private say(sentence: string): void {
+    this.entries.push({ kind: 'sentence', text: sentence, heard: '' });
+    this.deps.latency.sentence();
+    this.utterance?.say(sentence);
+  }
+
+  private async think(source: Extract<ResponseSource, { kind: 'think' }>): Promise<void> {
+    const signal = this.abort.signal;
+    const tools: ToolDefinition[] = source.functions.map(({ name, description, parameters }) => ({ name, description, parameters }));
+    let messages = source.messages;
+    for (let round = 0; !signal.aborted; round++) {
+      const splitter = new SentenceSplitter();
+      const calls: ToolCall[] = [];
+      let text = '';
+      const request = { messages, tools: round < MAX_TOOL_ROUNDS ? tools : [], signal };
+      for await (const event of thinkWithFallback(source.providers, request, this.deps.warn)) {
+        if (event.type === 'text') {
+          this.deps.latency.token('text');
+          text += event.text;
+          for (const sentence of splitter.push(event.text)) this.say(sentence);
+        } else if (event.type === 'thinking') {
+          this.deps.latency.token('thinking');
+          this.deps.emit({ type: 'AgentThinking', content: event.text });
+        } else {
+          this.deps.latency.token('tool');
+          calls.push(event.call);
+        }
+      }
+      for (const sentence of splitter.flush()) this.say(sentence);
+      if (calls.length === 0 || signal.aborted) return;
+      const records = await this.deps.functionCalls.run(calls, source.functions, signal);
+      if (signal.aborted) return;
+      const item: HistoryItem = { kind: 'functions', calls: records };
+      this.entries.push({ kind: 'functions', item });
+      this.deps.emit({ type: 'History', item });
+      const [assistant, ...results] = functionCallMessages(records);
+      messages = [...messages, { ...(assistant as Extract<ChatMessage, { role: 'assistant' }>), content: text }, ...results];
+    }
+  }
+
+  private callbacks(): UtteranceCallbacks {
+    return {
+      sentenceStarts: (text) => this.deps.emit({ type: 'ConversationText', role: 'assistant', content: text }),
+      firstAudio: () => {
+        this.deps.latency.audio();
+        this.deps.emit({ type: 'AgentStartedSpeaking', ...this.deps.latency.startedSpeaking() });
+      },
+      heard: (text) => {
+        const entry = this.entries.find((e): e is Extract<Entry, { kind: 'sentence' }> => e.kind === 'sentence' && e.heard === '');
+        if (entry !== undefined) entry.heard = text;
+        this.deps.emit({ type: 'History', item: { kind: 'text', role: 'assistant', content: text } });
+      },
+      failed: (error) => {
+        this.abort.abort();
+        this.deps.functionCalls.cancelPending();
+        this.deps.fail(error);
+      },
+    };
+  }
+
+  /** Heard sentences joined per stretch of speech, with completed function calls in between. */
+  private historyItems(): HistoryItem[] {
+    const items: HistoryItem[] = [];
+    let spoken = '';
+    const flush = (): void => {
+      if (spoken !== '') items.push({ kind: 'text', role: 'assistant', content: spoken });
+      spoken = '';
+    };
+    for (const entry of this.entries) {
+      if (entry.kind === 'functions') {
+        flush();
+        items.push(entry.item);
+      } else if (entry.heard !== '') {
+        spoken = spoken === '' ? entry.heard : `${spoken} ${entry.heard}`;
+      }
+    }
+    flush();
+    return items;
+  }
+}

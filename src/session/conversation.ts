@@ -1,0 +1,95 @@
+import type { FunctionCallRecord, HistoryItem } from '../protocol/agent-config.js';
+import type { ChatMessage } from '../think/types.js';
+
+/**
+ * The conversation as the LLM will see it next: the system prompt, what the user said, what the
+ * user actually HEARD of the agent (barge-in truncates), and completed function calls.
+ */
+export class Conversation {
+  private readonly items: HistoryItem[] = [];
+
+  constructor(
+    private prompt: string,
+    /** Characters of history kept for the LLM ('max' or undefined: everything). */
+    private contextLength?: number | 'max',
+  ) {}
+
+  get systemPrompt(): string {
+    return this.prompt;
+  }
+
+  /** UpdatePrompt appends: protocol.md §7 Q2 (EA UpdateInstructions lineage). */
+  appendPrompt(text: string): void {
+    this.prompt = this.prompt === '' ? text : `${this.prompt}\n${text}`;
+  }
+
+  replaceSettings(prompt: string, contextLength?: number | 'max'): void {
+    this.prompt = prompt;
+    this.contextLength = contextLength;
+  }
+
+  add(item: HistoryItem): void {
+    if (item.kind === 'text' && item.content.trim() === '') return;
+    this.items.push(item);
+  }
+
+  /** The last item, for replaying an EA context. */
+  last(): HistoryItem | undefined {
+    return this.items.at(-1);
+  }
+
+  snapshot(): readonly HistoryItem[] {
+    return this.items;
+  }
+
+  /** Chat messages for the next LLM request, oldest history dropped past contextLength. */
+  toMessages(): ChatMessage[] {
+    const messages = this.items.flatMap(itemMessages);
+    const kept = this.trim(messages);
+    return this.prompt === '' ? kept : [{ role: 'system', content: this.prompt }, ...kept];
+  }
+
+  private trim(messages: ChatMessage[]): ChatMessage[] {
+    const limit = this.contextLength;
+    if (limit === undefined || limit === 'max') return messages;
+    let total = 0;
+    let start = messages.length;
+    while (start > 0) {
+      const size = messageSize(messages[start - 1]);
+      if (total + size > limit && start < messages.length) break;
+      total += size;
+      start--;
+    }
+    // A tool result must not lose the assistant message that asked for it.
+    while (start < messages.length && messages[start]?.role === 'tool') start++;
+    return messages.slice(start);
+  }
+}
+
+function messageSize(message: ChatMessage | undefined): number {
+  if (message === undefined) return 0;
+  if (message.role === 'assistant') {
+    return message.content.length + (message.toolCalls ?? []).reduce((n, c) => n + c.arguments.length + c.name.length, 0);
+  }
+  return message.content.length;
+}
+
+export function functionCallMessages(calls: readonly FunctionCallRecord[]): ChatMessage[] {
+  return [
+    {
+      role: 'assistant',
+      content: '',
+      toolCalls: calls.map((c) => ({
+        id: c.id,
+        name: c.name,
+        arguments: c.arguments,
+        ...(c.thoughtSignature === undefined ? {} : { thoughtSignature: c.thoughtSignature }),
+      })),
+    },
+    ...calls.map((c): ChatMessage => ({ role: 'tool', toolCallId: c.id, name: c.name, content: c.response })),
+  ];
+}
+
+function itemMessages(item: HistoryItem): ChatMessage[] {
+  return item.kind === 'text' ? [{ role: item.role, content: item.content }] : functionCallMessages(item.calls);
+}

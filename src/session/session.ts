@@ -1,0 +1,356 @@
+import { ProtocolError } from '../core/errors.js';
+import type { WarningNotice } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ProviderContext } from '../core/provider-context.js';
+import type { Providers } from '../core/providers.js';
+import type { AgentConfig, FunctionDefinition, HistoryItem, ThinkSettings } from '../protocol/agent-config.js';
+import { normalizeListen, normalizeSpeak, normalizeThink } from '../protocol/normalize.js';
+import type { ClientMessage } from '../protocol/parse.js';
+import type { ServerEvent } from '../protocol/server-events.js';
+import type { ListenProvider, ListenStream } from '../listen/types.js';
+import type { ThinkProvider } from '../think/types.js';
+import { AgentResponse } from './agent-response.js';
+import type { ResponseSource } from './agent-response.js';
+import { Conversation } from './conversation.js';
+import { FunctionCalls } from './function-calls.js';
+import { LatencyTracker } from './latency.js';
+import { SpeakChain } from './speak-chain.js';
+import { Utterance } from './speech-output.js';
+import type { AudioEncoder, PlayoutClockLike } from './speech-output.js';
+
+/** The session's link to its client; the server encodes events for the client's dialect. */
+export interface SessionIO {
+  emit(event: ServerEvent): void;
+  sendAudio(frame: Uint8Array): void;
+  /** A fatal error: the server sends `Error` and closes the connection. */
+  fatal(error: ProtocolError): void;
+}
+
+/** Audio plumbing built by the server for the session's formats (audio/). */
+export interface SessionAudio {
+  /** Client bytes → PCM16 mono at the listen rate. */
+  decode(bytes: Uint8Array): Int16Array;
+  encoder: AudioEncoder;
+  clock: PlayoutClockLike;
+  close(): void;
+}
+
+export interface SessionDeps {
+  config: AgentConfig;
+  providers: Providers;
+  io: SessionIO;
+  audio: SessionAudio;
+  logger: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  functionTimeoutMs: number;
+  onTurn?(latency: { totalMs?: number }): void;
+}
+
+type InjectBehavior = 'default' | 'queue' | 'interrupt';
+
+/**
+ * The conversation engine of one connection: turn-taking, barge-in, responses, function calls,
+ * injections and live updates. Created once settings are valid; `start()` opens the providers.
+ */
+export class Session {
+  private readonly conversation: Conversation;
+  private readonly functionCalls: FunctionCalls;
+  private readonly context: ProviderContext;
+  private think: ThinkProvider[] = [];
+  private thinkSettings: ThinkSettings;
+  private speak: SpeakChain;
+  private listenProvider: ListenProvider | undefined;
+  private listen: ListenStream | undefined;
+  private current: AgentResponse | undefined;
+  private readonly queued: ResponseSource[] = [];
+  private userSpeaking = false;
+  private closed = false;
+
+  constructor(private readonly deps: SessionDeps) {
+    const { config } = deps;
+    this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice) };
+    this.thinkSettings = config.think[0] as ThinkSettings;
+    this.conversation = new Conversation(this.thinkSettings.prompt, this.thinkSettings.contextLength);
+    this.functionCalls = new FunctionCalls({
+      emit: (event) => this.emit(event),
+      warn: (notice) => this.warn(notice),
+      timeoutMs: deps.functionTimeoutMs,
+    });
+    this.think = this.buildThink(config.think);
+    this.speak = this.buildSpeak(config);
+  }
+
+  /** Opens the listener; throws FAILED_TO_START_LISTENING. Then greets. */
+  async start(): Promise<void> {
+    await this.openListen();
+    for (const item of this.contextToPreload()) this.conversation.add(item);
+  }
+
+  /** After SettingsApplied: greeting (V1) or EA replay of the trailing assistant message. */
+  greet(): void {
+    const { config } = this.deps;
+    const last = config.context.at(-1);
+    if (config.replay && last?.kind === 'text' && last.role === 'assistant') {
+      this.respond({ kind: 'text', text: last.content }, new LatencyTracker());
+    } else if (config.greeting !== undefined) {
+      this.respond({ kind: 'text', text: config.greeting }, new LatencyTracker());
+    }
+  }
+
+  audio(bytes: Uint8Array): void {
+    if (this.closed) return;
+    const samples = this.deps.audio.decode(bytes);
+    if (samples.length > 0) this.listen?.write(samples);
+  }
+
+  /** Every client message after settings. */
+  async handle(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'Settings':
+      case 'SettingsConfiguration':
+        throw new ProtocolError('SETTINGS_ALREADY_APPLIED', 'Settings were already applied to this session; send them only once');
+      case 'KeepAlive':
+      case 'Close':
+        return;
+      case 'UpdatePrompt': {
+        const prompt = message.body.prompt ?? message.body.instructions;
+        if (prompt === undefined) throw new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'UpdatePrompt: prompt: expected string');
+        this.conversation.appendPrompt(prompt);
+        this.emit({ type: 'PromptUpdated' });
+        return;
+      }
+      case 'UpdateInstructions':
+        this.conversation.appendPrompt(message.body.instructions);
+        this.emit({ type: 'PromptUpdated' });
+        return;
+      case 'UpdateThink':
+        this.updateThink(message.body.think);
+        return;
+      case 'UpdateSpeak':
+        this.updateSpeak(message.body);
+        return;
+      case 'UpdateListen':
+        await this.updateListen(message.body.listen);
+        return;
+      case 'InjectUserMessage':
+        this.injectUser(message.body.content);
+        return;
+      case 'InjectAgentMessage': {
+        const text = message.body.message ?? message.body.content;
+        if (text === undefined) throw new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'InjectAgentMessage: message: expected string');
+        this.injectAgent(text, message.body.behavior ?? 'default');
+        return;
+      }
+      case 'FunctionCallResponse': {
+        const { id, name, content, function_call_id, output } = message.body;
+        const callId = id ?? function_call_id;
+        const answered = this.functionCalls.respond({
+          ...(callId === undefined ? {} : { id: callId }),
+          ...(name === undefined ? {} : { name }),
+          content: content ?? output ?? '',
+        });
+        if (!answered) this.deps.logger.debug({ id: id ?? function_call_id }, 'function call response for no waiting call');
+        return;
+      }
+      case 'ForceEndTurn':
+        if (this.listen?.forceEndTurn() !== true) {
+          this.warn({ code: 'FORCE_END_TURN_UNSUPPORTED', description: 'ForceEndTurn needs a listen provider that supports it (Flux); ignored' });
+        }
+        return;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queued.length = 0;
+    this.current?.interrupt();
+    this.current = undefined;
+    this.listen?.close();
+    this.listenProvider?.close?.();
+    for (const provider of this.think) provider.close?.();
+    this.speak.close();
+    this.deps.audio.close();
+  }
+
+  /** Conversation so far, as the LLM will see it (for tests and diagnostics). */
+  history(): readonly HistoryItem[] {
+    return this.conversation.snapshot();
+  }
+
+  private emit(event: ServerEvent): void {
+    if (this.closed) return;
+    if (event.type === 'History' && !this.deps.config.historyEvents) return;
+    this.deps.io.emit(event);
+  }
+
+  private warn(notice: WarningNotice): void {
+    this.emit({ type: 'Warning', ...notice });
+  }
+
+  private fail(error: ProtocolError): void {
+    if (this.closed) return;
+    this.deps.io.fatal(error);
+  }
+
+  private contextToPreload(): HistoryItem[] {
+    const { config } = this.deps;
+    const last = config.context.at(-1);
+    // A replayed message is committed again as it is heard.
+    const replayed = config.replay && last?.kind === 'text' && last.role === 'assistant';
+    return replayed ? config.context.slice(0, -1) : config.context;
+  }
+
+  private buildThink(list: readonly ThinkSettings[]): ThinkProvider[] {
+    const registry = this.deps.providers.think;
+    return list.map((settings) => registry.lookup(settings)(settings, this.context));
+  }
+
+  private buildSpeak(config: Pick<AgentConfig, 'speak'>): SpeakChain {
+    const registry = this.deps.providers.speak;
+    const voices = config.speak.map((settings) => registry.lookup(settings)(settings, this.context));
+    return new SpeakChain(voices, (notice) => this.warn(notice));
+  }
+
+  private async openListen(settings = this.deps.config.listen): Promise<void> {
+    const provider = this.deps.providers.listen.lookup(settings)(settings, this.context);
+    let stream: ListenStream;
+    try {
+      stream = await provider.open({
+        speechStarted: () => this.onSpeechStarted(),
+        interim: () => undefined,
+        endOfTurn: (text) => this.onEndOfTurn(text),
+        failed: (error) => this.fail(new ProtocolError('ASR_CONNECTION_CLOSED', `${error.provider}: ${error.message}`)),
+      });
+    } catch (err) {
+      provider.close?.();
+      throw new ProtocolError('FAILED_TO_START_LISTENING', `${provider.label} could not start: ${(err as Error).message}`);
+    }
+    const previous = { provider: this.listenProvider, stream: this.listen };
+    this.listenProvider = provider;
+    this.listen = stream;
+    previous.stream?.close();
+    previous.provider?.close?.();
+  }
+
+  private onSpeechStarted(): void {
+    this.userSpeaking = true;
+    this.emit({ type: 'UserStartedSpeaking' });
+    this.bargeIn();
+  }
+
+  /** The user takes the floor: the agent stops at once and queued agent speech is dropped. */
+  private bargeIn(): void {
+    this.queued.length = 0;
+    this.current?.interrupt();
+  }
+
+  private onEndOfTurn(text: string): void {
+    this.userSpeaking = false;
+    const content = text.trim();
+    if (content === '') return;
+    this.userSaid(content, new LatencyTracker());
+  }
+
+  private userSaid(content: string, latency: LatencyTracker): void {
+    this.emit({ type: 'ConversationText', role: 'user', content });
+    const item: HistoryItem = { kind: 'text', role: 'user', content };
+    this.emit({ type: 'History', item });
+    this.conversation.add(item);
+    this.respond(this.thinkSource(), latency);
+  }
+
+  private thinkSource(): ResponseSource {
+    return {
+      kind: 'think',
+      providers: this.think,
+      messages: this.conversation.toMessages(),
+      functions: this.thinkSettings.functions as readonly FunctionDefinition[],
+    };
+  }
+
+  /** Starts a response, replacing the current one (whose heard part is committed first). */
+  private respond(source: ResponseSource, latency: LatencyTracker): void {
+    if (this.closed) return;
+    this.current?.interrupt();
+    const response = new AgentResponse(
+      {
+        emit: (event) => this.emit(event),
+        warn: (notice) => this.warn(notice),
+        fail: (error) => this.fail(error),
+        openUtterance: (callbacks) => new Utterance(this.speak, this.deps.audio.encoder, this.deps.audio.clock, callbacks),
+        functionCalls: this.functionCalls,
+        latency,
+        commit: (items) => {
+          for (const item of items) this.conversation.add(item);
+        },
+      },
+      source,
+    );
+    this.current = response;
+    void response.done.then(() => {
+      this.deps.onTurn?.(latency.report());
+      if (this.current !== response) return;
+      this.current = undefined;
+      const next = this.queued.shift();
+      if (next !== undefined) this.respond(next, new LatencyTracker());
+    });
+  }
+
+  private get agentBusy(): boolean {
+    return this.current !== undefined && !this.current.finished;
+  }
+
+  private injectAgent(text: string, behavior: InjectBehavior): void {
+    const refuse = (code: 'INJECT_AGENT_MESSAGE_DURING_USER_SPEECH' | 'INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', why: string): void => {
+      this.emit({ type: 'InjectionRefused', message: why });
+      this.warn({ code, description: why });
+    };
+    if (behavior !== 'interrupt' && this.userSpeaking) {
+      return refuse('INJECT_AGENT_MESSAGE_DURING_USER_SPEECH', 'The user is speaking; the agent message was not injected');
+    }
+    const source: ResponseSource = { kind: 'text', text };
+    if (behavior === 'default' && this.agentBusy) {
+      return refuse('INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', 'The agent is responding; the agent message was not injected');
+    }
+    if (behavior === 'queue' && this.agentBusy) {
+      this.queued.push(source);
+      return;
+    }
+    this.queued.length = 0;
+    this.respond(source, new LatencyTracker());
+  }
+
+  private injectUser(content: string): void {
+    if (content.trim() === '') return;
+    this.bargeIn();
+    this.userSaid(content.trim(), new LatencyTracker());
+  }
+
+  private updateThink(raw: Parameters<typeof normalizeThink>[0]): void {
+    const { value, warnings } = normalizeThink(raw, 'think');
+    const providers = this.buildThink(value);
+    for (const provider of this.think) provider.close?.();
+    this.think = providers;
+    this.thinkSettings = value[0] as ThinkSettings;
+    this.conversation.replaceSettings(this.thinkSettings.prompt, this.thinkSettings.contextLength);
+    for (const warning of warnings) this.warn(warning);
+    this.emit({ type: 'ThinkUpdated' });
+  }
+
+  private updateSpeak(body: { speak?: Parameters<typeof normalizeSpeak>[0]; model?: string }): void {
+    const speak = body.speak !== undefined ? normalizeSpeak(body.speak, 'speak') : body.model !== undefined ? [{ provider: { type: 'deepgram', model: body.model } }] : undefined;
+    if (speak === undefined) throw new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'UpdateSpeak: speak: expected an object with a provider');
+    const previous = this.speak;
+    this.speak = this.buildSpeak({ speak });
+    // The reply in progress keeps its voice; the new one starts with the next utterance.
+    const inUse = this.current?.done ?? Promise.resolve();
+    void inUse.then(() => previous.close());
+    this.emit({ type: 'SpeakUpdated' });
+  }
+
+  private async updateListen(raw: Parameters<typeof normalizeListen>[0]): Promise<void> {
+    await this.openListen(normalizeListen(raw));
+    this.emit({ type: 'ListenUpdated' });
+  }
+}
