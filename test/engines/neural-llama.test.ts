@@ -56,7 +56,7 @@ test('a reply streams as several text deltas, then the provider frees its sequen
   assert.ok(events.length >= 3, `expected streamed deltas, got ${events.length}`);
   assert.ok(events.every((e) => e.type === 'text'));
   assert.equal(textOf(events), ' hello'.repeat(6));
-  think.close();
+  think.close?.();
 });
 
 test('the second turn of a session reuses the KV cache of the first', async () => {
@@ -89,8 +89,8 @@ test('aborting mid-stream stops the reply at once and the session stays usable',
   assert.equal(seen.length, 3, 'nothing is yielded after the abort');
   const again = createLlamaThink(settings({ max_tokens: 3 }), ctx, { engine: chatty });
   assert.equal(textOf(await collect(again, ask('again'))), ' hello'.repeat(3));
-  think.close();
-  again.close();
+  think.close?.();
+  again.close?.();
 });
 
 test('one session aborting, or failing for want of a slot, leaves another session generating', async () => {
@@ -145,7 +145,7 @@ test('a native tool call is parsed by the chat wrapper and surfaces as a tool_ca
     assert.equal(call?.name, 'get_weather');
     assert.match(call?.id ?? '', /^call_/);
     assert.ok(['paris', 'oslo'].includes((JSON.parse(call?.arguments ?? '{}') as { city: string }).city));
-    think.close();
+    think.close?.();
   } finally {
     await engine.close();
   }
@@ -170,8 +170,8 @@ test('a worker crash fails the running reply with ProviderError and the next rep
     await assert.rejects(running, (err: unknown) => err instanceof ProviderError && /crashed/.test(err.message));
     const again = createLlamaThink(settings({ max_tokens: 2 }), ctx, { engine });
     assert.equal(textOf(await collect(again, ask('hi'))), ' hello'.repeat(2));
-    think.close();
-    again.close();
+    think.close?.();
+    again.close?.();
   } finally {
     await pool.close();
   }
