@@ -15,14 +15,31 @@ function isCommandType(type: string): type is CommandType {
   return Object.hasOwn(commandSchemas, type);
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * For a union that failed, the branch that got furthest explains the problem best: e.g. for
+ * `agent` (object or agent-id string) the object branch's field error, not "Invalid input".
+ */
+function leafIssues(issue: Issue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const depth = (branch: Issue[]): number => Math.max(...branch.map((i) => i.path.length + (i.code === 'invalid_union' ? 1 : 0)));
+    const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+    if (depth(best) > 0) return best.flatMap((i) => leafIssues(i, path));
+  }
+  return [{ path, message: issue.message }];
+}
+
 /** Readable schema errors: each names the field and what was expected. */
 export function describeIssues(error: z.ZodError, prefix = ''): string {
   return error.issues
+    .flatMap((issue) => leafIssues(issue, prefix === '' ? [] : [prefix]))
     .slice(0, 3)
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-      const message = issue.message.replace(/^Invalid input: /, '');
-      return path === '' ? message : `${path}: ${message}`;
+    .map(({ path, message }) => {
+      const field = path.map(String).join('.');
+      const text = message.replace(/^Invalid input: /, '');
+      return field === '' ? text : `${field}: ${text}`;
     })
     .join('; ');
 }

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ProtocolError } from '../../src/core/errors.js';
+import { MAX_PROMPT_CHARS, normalizeEaSettings, normalizeV1Settings } from '../../src/protocol/normalize.js';
+import { parseClientMessage } from '../../src/protocol/parse.js';
+
+function v1(settings: Record<string, unknown>) {
+  const message = parseClientMessage(JSON.stringify({ type: 'Settings', ...settings }));
+  assert.equal(message.type, 'Settings');
+  return normalizeV1Settings(message.settings);
+}
+
+function invalid(settings: Record<string, unknown>): ProtocolError {
+  try {
+    v1(settings);
+  } catch (err) {
+    assert.ok(err instanceof ProtocolError);
+    return err;
+  }
+  assert.fail('expected INVALID_SETTINGS');
+}
+
+describe('normalizeV1Settings', () => {
+  it('fills the documented defaults', () => {
+    const { value } = v1({ agent: {} });
+    assert.deepEqual(value.input, { encoding: 'linear16', sampleRate: 24000 });
+    assert.deepEqual(value.output, { encoding: 'linear16', sampleRate: 24000, container: 'none' });
+    assert.equal(value.think.length, 1);
+    assert.equal(value.think[0]?.provider.type, 'open_ai');
+    assert.equal(value.historyEvents, true);
+  });
+
+  it('accepts SDK quirks: language object, top-level greeting, mips_opt_out, nested flags', () => {
+    const { value } = v1({
+      mips_opt_out: true,
+      greeting: 'Hello from the top level',
+      settings: { flags: { history: false } },
+      agent: { language: { type: 'es' } },
+    });
+    assert.equal(value.language, 'es');
+    assert.equal(value.greeting, 'Hello from the top level');
+    assert.equal(value.historyEvents, false);
+  });
+
+  it('turns EA function fields on V1 into an endpoint with lower-case headers', () => {
+    const { value } = v1({
+      agent: {
+        think: {
+          provider: { type: 'open_ai', model: 'm' },
+          functions: [
+            { name: 'book', description: 'd', url: 'https://example.test/book', headers: [{ key: 'Authorization', value: 'Bearer x' }] },
+            { name: 'client_fn', parameters: { type: 'object', properties: {} }, defer_until_eot: true },
+          ],
+        },
+      },
+    });
+    const [book, clientFn] = value.think[0]?.functions ?? [];
+    assert.deepEqual(book?.endpoint, { url: 'https://example.test/book', method: 'POST', headers: { authorization: 'Bearer x' } });
+    assert.equal(clientFn?.endpoint, undefined);
+    assert.equal(clientFn?.deferUntilEot, true);
+  });
+
+  it('keeps think and speak arrays as ordered fallback chains', () => {
+    const { value } = v1({
+      agent: {
+        think: [{ provider: { type: 'a' } }, { provider: { type: 'b' } }],
+        speak: [{ provider: { type: 'c' } }, { provider: { type: 'd' } }],
+      },
+    });
+    assert.deepEqual(value.think.map((t) => t.provider.type), ['a', 'b']);
+    assert.deepEqual(value.speak.map((s) => s.provider.type), ['c', 'd']);
+  });
+
+  it('rejects unsupported audio with INVALID_SETTINGS naming the field', () => {
+    assert.match(invalid({ agent: {}, audio: { input: { encoding: 'opus', sample_rate: 48000 } } }).message, /audio\.input\.encoding "opus"/);
+    assert.match(invalid({ agent: {}, audio: { input: { encoding: 'linear16', sample_rate: 4000 } } }).message, /audio\.input\.sample_rate 4000/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mulaw', sample_rate: 24000 } } }).message, /not available for mulaw/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mp3' } } }).message, /audio\.output\.encoding "mp3"/);
+    assert.equal(invalid({ agent: {}, audio: { output: { container: 'ogg' } } }).code, 'INVALID_SETTINGS');
+  });
+
+  it('rejects duplicate function names and bad endpoint URLs', () => {
+    const fn = { name: 'same', description: '' };
+    assert.match(invalid({ agent: { think: { provider: { type: 'x' }, functions: [fn, fn] } } }).message, /defined twice/);
+    assert.match(
+      invalid({ agent: { think: { provider: { type: 'x' }, functions: [{ name: 'f', endpoint: { url: 'nope' } }] } } }).message,
+      /not a valid URL/,
+    );
+  });
+
+  it('reports a saved agent id as AGENT_ID_NOT_SUPPORTED', () => {
+    assert.equal(invalid({ agent: '3f1c8d3e-0000-4000-8000-000000000000' }).code, 'AGENT_ID_NOT_SUPPORTED');
+  });
+
+  it('truncates an overlong prompt with PROMPT_TOO_LONG', () => {
+    const { value, warnings } = v1({ agent: { think: { provider: { type: 'x' }, prompt: 'a'.repeat(MAX_PROMPT_CHARS + 10) } } });
+    assert.equal(value.think[0]?.prompt.length, MAX_PROMPT_CHARS);
+    assert.equal(warnings[0]?.code, 'PROMPT_TOO_LONG');
+  });
+
+  it('preloads context messages including function calls', () => {
+    const { value } = v1({
+      agent: {
+        context: {
+          messages: [
+            { type: 'History', role: 'user', content: 'hi' },
+            { type: 'History', function_calls: [{ id: '1', name: 'f', client_side: true, arguments: '{}', response: 'ok' }] },
+          ],
+        },
+      },
+    });
+    assert.deepEqual(value.context[0], { kind: 'text', role: 'user', content: 'hi' });
+    assert.equal(value.context[1]?.kind, 'functions');
+  });
+});
+
+describe('normalizeEaSettings', () => {
+  it('maps EA custom LLMs, listen and speak models, and context replay', () => {
+    const message = parseClientMessage(
+      JSON.stringify({
+        type: 'SettingsConfiguration',
+        audio: { input: { encoding: 'mulaw', sample_rate: 8000 }, output: { encoding: 'mulaw', sample_rate: 8000, container: 'none' } },
+        agent: {
+          listen: { model: 'nova-3' },
+          think: { provider: { type: 'custom', url: 'https://llm.test/v1/chat/completions', key: 'k' }, model: 'm', instructions: 'be kind' },
+          speak: { model: 'aura-luna-en' },
+        },
+        context: { messages: [{ role: 'assistant', content: 'Welcome back!' }], replay: true },
+      }),
+    );
+    assert.equal(message.type, 'SettingsConfiguration');
+    const { value } = normalizeEaSettings(message.settings);
+    assert.equal(value.dialect, 'ea');
+    assert.deepEqual(value.input, { encoding: 'mulaw', sampleRate: 8000 });
+    assert.equal(value.think[0]?.provider.type, 'open_ai');
+    assert.deepEqual(value.think[0]?.endpoint, { url: 'https://llm.test/v1/chat/completions', headers: { authorization: 'Bearer k' } });
+    assert.equal(value.think[0]?.prompt, 'be kind');
+    assert.equal(value.listen.provider.model, 'nova-3');
+    assert.equal(value.speak[0]?.provider.model, 'aura-luna-en');
+    assert.equal(value.replay, true);
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * Deterministic stand-ins for listen, think and speak, used only by orchestration tests of the
+ * server and session (never by the product, never registered by default).
+ */
+import { ProviderError } from '../../src/core/errors.js';
+import { emptyProviders } from '../../src/core/providers.js';
+import type { Providers } from '../../src/core/providers.js';
+import type { ListenEvents, ListenProvider, ListenStream } from '../../src/listen/types.js';
+import { LISTEN_SAMPLE_RATE } from '../../src/listen/types.js';
+import type { PcmChunk, SpeakProvider } from '../../src/speak/types.js';
+import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../../src/think/types.js';
+
+/** Every think request the scripted LLM received, newest last (tests inspect what it saw). */
+export const thinkRequests: { label: string; messages: ChatMessage[]; tools: string[] }[] = [];
+
+/** Words per second the scripted voice speaks at; 16 kHz tone, 2.5 chars per 100 ms. */
+const MS_PER_CHAR = 40;
+const SPEAK_RATE = 16000;
+
+/** Energy thresholds of the scripted listener (RMS of PCM16 over 20 ms). */
+const SPEECH_RMS = 500;
+const START_MS = 60;
+const END_SILENCE_MS = 600;
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * Detects utterances by energy and reports, for the n-th utterance, the n-th entry of
+ * `provider.transcripts` (or "utterance n").
+ */
+class ScriptedListen implements ListenProvider {
+  readonly label = 'scripted-listen';
+  constructor(private readonly transcripts: string[], private readonly failOpen: boolean) {}
+
+  open(events: ListenEvents): Promise<ListenStream> {
+    if (this.failOpen) return Promise.reject(new ProviderError('listen', 'scripted', 'scripted listen refused to start'));
+    const frame = (LISTEN_SAMPLE_RATE * 20) / 1000;
+    let pending = new Int16Array(0);
+    let speechMs = 0;
+    let silenceMs = 0;
+    let inSpeech = false;
+    let count = 0;
+    const transcripts = this.transcripts;
+    const endTurn = (): void => {
+      inSpeech = false;
+      speechMs = 0;
+      const text = transcripts[count] ?? `utterance ${count + 1}`;
+      count++;
+      events.endOfTurn(text);
+    };
+    return Promise.resolve({
+      write(samples: Int16Array): void {
+        const joined = new Int16Array(pending.length + samples.length);
+        joined.set(pending);
+        joined.set(samples, pending.length);
+        let offset = 0;
+        for (; offset + frame <= joined.length; offset += frame) {
+          let energy = 0;
+          for (let i = offset; i < offset + frame; i++) energy += (joined[i] ?? 0) ** 2;
+          const loud = Math.sqrt(energy / frame) > SPEECH_RMS;
+          if (loud) {
+            silenceMs = 0;
+            speechMs += 20;
+            if (!inSpeech && speechMs >= START_MS) {
+              inSpeech = true;
+              events.speechStarted();
+            }
+          } else {
+            if (!inSpeech) speechMs = 0;
+            silenceMs += 20;
+            if (inSpeech && silenceMs >= END_SILENCE_MS) endTurn();
+          }
+        }
+        pending = joined.slice(offset);
+      },
+      forceEndTurn(): boolean {
+        return false;
+      },
+      close(): void {
+        pending = new Int16Array(0);
+      },
+    });
+  }
+}
+
+/**
+ * A predictable LLM: answers tool results with "The result is <content>.", calls a tool whose
+ * name the user mentions, tells a long story when asked, fails when asked to, else echoes.
+ */
+class ScriptedThink implements ThinkProvider {
+  constructor(readonly label: string, private readonly mode: string | undefined, private readonly tokenDelayMs: number) {}
+
+  async *stream(request: ThinkRequest): AsyncIterable<ThinkEvent> {
+    thinkRequests.push({ label: this.label, messages: [...request.messages], tools: request.tools.map((t) => t.name) });
+    if (this.mode === 'fail') throw new ProviderError('think', this.label, 'scripted think failure (HTTP 500)', { status: 500 });
+    const last = request.messages.at(-1);
+    const reply = this.reply(request, last);
+    if (typeof reply !== 'string') {
+      yield reply;
+      return;
+    }
+    for (const word of reply.split(/(?<= )/)) {
+      await delay(this.tokenDelayMs, request.signal);
+      if (request.signal.aborted) return;
+      yield { type: 'text', text: word };
+    }
+  }
+
+  private reply(request: ThinkRequest, last: ChatMessage | undefined): string | ThinkEvent {
+    if (last?.role === 'tool') return `The result is ${last.content}.`;
+    const text = last?.role === 'user' ? last.content : '';
+    const tool = request.tools.find((t) => text.toLowerCase().includes(t.name.replace(/_/g, ' ')));
+    if (tool !== undefined) {
+      return { type: 'tool_call', call: { id: `call_${thinkRequests.length}`, name: tool.name, arguments: JSON.stringify({ query: text }) } };
+    }
+    if (/story/i.test(text)) {
+      return 'Once upon a time there was a voice agent. It spoke in long sentences so that people could interrupt it. Every sentence took a while to say out loud. The people listened for a moment and then they spoke. The agent stopped at once and remembered only what was heard. That was the end of the story.';
+    }
+    if (/unknown function/i.test(text)) {
+      return { type: 'tool_call', call: { id: 'call_x', name: 'not_defined', arguments: '{}' } };
+    }
+    return `You said: ${text}.`;
+  }
+}
+
+/** A tone whose length follows the text, streamed in 100 ms chunks at real-time-ish speed. */
+class ScriptedSpeak implements SpeakProvider {
+  constructor(readonly label: string, private readonly mode: string | undefined) {}
+
+  async *synthesize(text: string, signal: AbortSignal): AsyncIterable<PcmChunk> {
+    if (this.mode === 'fail') throw new ProviderError('speak', this.label, 'scripted speak failure (HTTP 503)', { status: 503 });
+    const total = Math.round((text.length * MS_PER_CHAR * SPEAK_RATE) / 1000);
+    const chunk = SPEAK_RATE / 10;
+    for (let start = 0; start < total && !signal.aborted; start += chunk) {
+      const samples = new Int16Array(Math.min(chunk, total - start));
+      for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (start + i)) / SPEAK_RATE));
+      await delay(5, signal);
+      yield { samples, sampleRate: SPEAK_RATE };
+    }
+  }
+}
+
+function option<T>(provider: Record<string, unknown>, key: string, fallback: T): T {
+  return (provider[key] as T | undefined) ?? fallback;
+}
+
+/** Registries holding only the scripted providers, under provider type `scripted`. */
+export function scriptedProviders(): Providers {
+  const providers = emptyProviders();
+  providers.listen.register('scripted', (settings) =>
+    new ScriptedListen(option(settings.provider, 'transcripts', []), option(settings.provider, 'fail', false)),
+  );
+  providers.think.register('scripted', (settings) =>
+    new ScriptedThink(`scripted/${settings.provider.model ?? 'default'}`, option<string | undefined>(settings.provider, 'mode', undefined), option(settings.provider, 'token_delay_ms', 2)),
+  );
+  providers.speak.register('scripted', (settings) =>
+    new ScriptedSpeak(`scripted/${settings.provider.model ?? 'voice'}`, option<string | undefined>(settings.provider, 'mode', undefined)),
+  );
+  return providers;
+}
