@@ -1,0 +1,331 @@
+import { performance } from 'node:perf_hooks';
+
+export interface PlayoutClockOptions {
+  /** How far the audio sent may run ahead of what the listener has heard. */
+  leadMs: number;
+  /** Duration of one outgoing frame; default 20. */
+  frameMs?: number;
+  /** Bytes of encoded audio per millisecond (OutputEncoder.bytesPerMs). */
+  bytesPerMs: number;
+  /** Bytes of one sample; frames are whole multiples of it. Default 2 (also safe for G.711). */
+  sampleBytes?: number;
+  /** Hands one frame to the transport. */
+  send: (frame: Uint8Array) => void;
+  /** Monotonic clock in milliseconds; default performance.now. */
+  now?: () => number;
+  /** The last frame of an ended utterance has been sent (the moment for AgentAudioDone). */
+  onIdle?: () => void;
+}
+
+/** One enqueue() call's audio inside its utterance, in the utterance's audio time. */
+export interface PlayoutSegment {
+  meta: unknown;
+  offsetMs: number;
+  durationMs: number;
+  /** How much of this segment the listener has heard by now. */
+  heardMs: number;
+}
+
+interface QueuedBytes {
+  bytes: Uint8Array;
+  /** Sent as-is, outside the pacing, with zero duration (a WAV header). */
+  raw: boolean;
+}
+
+type UtteranceState = 'idle' | 'open' | 'ended';
+
+/** Tolerance for float rounding when comparing durations. */
+const EPSILON_MS = 1e-6;
+
+/**
+ * Paces agent audio at real time plus a small lead, and so knows at every moment how much of
+ * the current utterance the listener has heard (assuming the client plays frames as they come).
+ *
+ * Utterances: startUtterance() (or the first enqueue while idle) opens one; enqueue() adds its
+ * audio in as many pieces as the TTS produces; endUtterance() says no more is coming. When the
+ * last frame of an ended utterance has gone out, onIdle fires, drained() resolves and the clock
+ * is idle again. A new utterance may start only when the clock is idle (or after interrupt()).
+ *
+ * Time: the utterance's playout starts when its first frame is sent (or, if the listener is
+ * still hearing the previous utterance, when that one runs out). A frame is released once the
+ * audio already sent, plus that frame, is at most leadMs ahead of the playout position. If the
+ * queue runs dry (TTS slower than real time), the listener hears silence once the sent audio is
+ * used up; when audio arrives again, the playout start moves forward by the length of that gap,
+ * so playedMs() counts only audio that was sent, never the silence.
+ */
+export class PlayoutClock {
+  private readonly leadMs: number;
+  private readonly bytesPerMs: number;
+  private readonly frameBytes: number;
+  private readonly send: (frame: Uint8Array) => void;
+  private readonly now: () => number;
+  private readonly onIdle: (() => void) | undefined;
+
+  private queue: QueuedBytes[] = [];
+  /** Bytes of queue[0] already sent. */
+  private headOffset = 0;
+  private queuedBytes = 0;
+  private state: UtteranceState = 'idle';
+  /** Wall time at which the listener hears position 0 of the utterance; undefined before its first frame. */
+  private playoutStart: number | undefined;
+  private sentBytes = 0;
+  private enqueuedBytes = 0;
+  private segmentList: Omit<PlayoutSegment, 'heardMs'>[] = [];
+  /** Wall time at which the previous utterance's sent audio runs out at the listener. */
+  private previousPlayoutEnd = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  private drainWaiters: (() => void)[] = [];
+  /** Bumped by interrupt() and stop() so a pump interrupted by its own send() stops. */
+  private generation = 0;
+  private stopped = false;
+
+  constructor(options: PlayoutClockOptions) {
+    if (!(options.leadMs >= 0)) throw new RangeError('leadMs must be >= 0');
+    if (!(options.bytesPerMs > 0)) throw new RangeError('bytesPerMs must be > 0');
+    const frameMs = options.frameMs ?? 20;
+    if (!(frameMs > 0)) throw new RangeError('frameMs must be > 0');
+    const sampleBytes = options.sampleBytes ?? 2;
+    this.leadMs = options.leadMs;
+    this.bytesPerMs = options.bytesPerMs;
+    this.frameBytes = Math.max(sampleBytes, Math.round((frameMs * options.bytesPerMs) / sampleBytes) * sampleBytes);
+    this.send = options.send;
+    this.now = options.now ?? (() => performance.now());
+    this.onIdle = options.onIdle;
+  }
+
+  /** Opens a new utterance. Throws if the previous one still has audio to send. */
+  startUtterance(): void {
+    if (this.stopped) return;
+    if (this.state !== 'idle') throw new Error('PlayoutClock: previous utterance still sending; await drained() or interrupt()');
+    if (this.playoutStart !== undefined) this.previousPlayoutEnd = this.playoutStart + this.sentMs();
+    this.playoutStart = undefined;
+    this.sentBytes = 0;
+    this.enqueuedBytes = 0;
+    this.segmentList = [];
+    this.state = 'open';
+  }
+
+  /**
+   * Appends encoded audio to the current utterance (opening one if idle). `meta` tags this piece
+   * in segments(), e.g. with its sentence. The bytes are kept by reference until sent.
+   */
+  enqueue(bytes: Uint8Array, meta?: unknown): void {
+    if (!this.acceptingAudio()) return;
+    this.segmentList.push({ meta, offsetMs: this.enqueuedBytes / this.bytesPerMs, durationMs: bytes.length / this.bytesPerMs });
+    this.enqueuedBytes += bytes.length;
+    this.queuedBytes += bytes.length;
+    this.queue.push({ bytes, raw: false });
+    this.pump();
+  }
+
+  /** Queues bytes that go out as they are, in order, with zero duration (a WAV header). */
+  enqueueRaw(bytes: Uint8Array): void {
+    if (!this.acceptingAudio()) return;
+    this.queue.push({ bytes, raw: true });
+    this.pump();
+  }
+
+  /** No more audio for this utterance: its last, possibly short, frame may go out. */
+  endUtterance(): void {
+    if (this.stopped || this.state !== 'open') return;
+    this.state = 'ended';
+    this.pump();
+  }
+
+  /**
+   * Resolves when the current utterance has been ended and all of it sent, or at once when idle.
+   * Also resolves on interrupt() and stop(), which leave nothing to send.
+   */
+  drained(): Promise<void> {
+    if (this.state === 'idle' || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Milliseconds of the current (or last) utterance the listener has heard by now. */
+  playedMs(): number {
+    if (this.playoutStart === undefined) return 0;
+    return Math.min(Math.max(0, this.now() - this.playoutStart), this.sentMs());
+  }
+
+  /** Milliseconds of the current utterance's audio sent so far. */
+  sentMs(): number {
+    return this.sentBytes / this.bytesPerMs;
+  }
+
+  /** Milliseconds of audio waiting to be sent. */
+  queuedMs(): number {
+    return this.queuedBytes / this.bytesPerMs;
+  }
+
+  /** An utterance is open or still has audio to send. */
+  isSending(): boolean {
+    return this.state !== 'idle';
+  }
+
+  /** The listener is hearing, or is about to hear, agent audio: the moment barge-in matters. */
+  isPlaying(): boolean {
+    return this.isSending() || this.playedMs() < this.sentMs() - EPSILON_MS;
+  }
+
+  /** The current utterance's pieces with how much of each was heard, to trim the reply's text. */
+  segments(): PlayoutSegment[] {
+    const played = this.playedMs();
+    return this.segmentList.map((s) => ({ ...s, heardMs: Math.min(s.durationMs, Math.max(0, played - s.offsetMs)) }));
+  }
+
+  /**
+   * Barge-in: drops every frame not yet sent, returns playedMs() at this instant and goes idle,
+   * ready for the next utterance (whose playout starts afresh: the client flushes its buffer).
+   */
+  interrupt(): number {
+    const played = this.playedMs();
+    this.dropEverything();
+    this.playoutStart = undefined;
+    this.sentBytes = 0;
+    this.enqueuedBytes = 0;
+    this.segmentList = [];
+    this.previousPlayoutEnd = -Infinity;
+    return played;
+  }
+
+  /** Session close: clears the timer and the queue; later calls do nothing. */
+  stop(): void {
+    this.stopped = true;
+    this.dropEverything();
+  }
+
+  private acceptingAudio(): boolean {
+    if (this.stopped) return false;
+    if (this.state === 'ended') throw new Error('PlayoutClock: audio enqueued after endUtterance()');
+    if (this.state === 'idle') this.startUtterance();
+    return true;
+  }
+
+  private dropEverything(): void {
+    this.generation++;
+    this.clearTimer();
+    this.queue = [];
+    this.headOffset = 0;
+    this.queuedBytes = 0;
+    this.state = 'idle';
+    this.resolveDrainWaiters();
+  }
+
+  /** Sends every frame that is due, then arms the one timer for the next. */
+  private pump(): void {
+    this.clearTimer();
+    const generation = this.generation;
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as QueuedBytes;
+      if (head.raw) {
+        this.queue.shift();
+        this.send(head.bytes);
+        if (generation !== this.generation) return;
+        continue;
+      }
+      const now = this.now();
+      const size = Math.min(this.frameBytes, this.contiguousAudioBytes());
+      const wakeAt = this.frameDueAt(size, now);
+      if (wakeAt > now) {
+        this.armTimer(wakeAt - now);
+        return;
+      }
+      this.sendFrame(size, now);
+      if (generation !== this.generation) return;
+    }
+    if (this.state === 'ended') this.finishUtterance();
+  }
+
+  /** When a frame of `size` bytes may go out: now or earlier if due, Infinity if waiting for audio. */
+  private frameDueAt(size: number, now: number): number {
+    const start = this.playoutStart;
+    const listenerRunsDryAt = start === undefined ? -Infinity : start + this.sentMs();
+    // A short frame waits for more audio unless the utterance ended or the listener would starve.
+    const short = size < this.frameBytes && this.state !== 'ended' && !this.rawFollowsAudio();
+    if (short) return listenerRunsDryAt <= now ? now : listenerRunsDryAt;
+    if (start === undefined || this.sentBytes === 0) return now;
+    return start + this.sentMs() + size / this.bytesPerMs - this.leadMs - EPSILON_MS;
+  }
+
+  private sendFrame(size: number, now: number): void {
+    if (this.playoutStart === undefined) {
+      this.playoutStart = Math.max(now, this.previousPlayoutEnd);
+    } else if (now > this.playoutStart + this.sentMs()) {
+      // The listener ran out of audio and heard silence until now: shift the playout start.
+      this.playoutStart = now - this.sentMs();
+    }
+    const frame = this.takeAudio(size);
+    this.sentBytes += size;
+    this.queuedBytes -= size;
+    this.send(frame);
+  }
+
+  /** Removes `size` audio bytes from the head of the queue, without copying when one piece holds them. */
+  private takeAudio(size: number): Uint8Array {
+    const head = this.queue[0] as QueuedBytes;
+    if (head.bytes.length - this.headOffset >= size) {
+      const frame = head.bytes.subarray(this.headOffset, this.headOffset + size);
+      this.advance(size);
+      return frame;
+    }
+    const frame = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const piece = this.queue[0] as QueuedBytes;
+      const take = Math.min(size - filled, piece.bytes.length - this.headOffset);
+      frame.set(piece.bytes.subarray(this.headOffset, this.headOffset + take), filled);
+      filled += take;
+      this.advance(take);
+    }
+    return frame;
+  }
+
+  private advance(bytes: number): void {
+    this.headOffset += bytes;
+    const head = this.queue[0];
+    if (head !== undefined && this.headOffset >= head.bytes.length) {
+      this.queue.shift();
+      this.headOffset = 0;
+    }
+  }
+
+  /** Audio bytes at the head of the queue before the next raw item (at most one frame's worth). */
+  private contiguousAudioBytes(): number {
+    let total = -this.headOffset;
+    for (const item of this.queue) {
+      if (item.raw || total >= this.frameBytes) break;
+      total += item.bytes.length;
+    }
+    return Math.max(0, total);
+  }
+
+  private rawFollowsAudio(): boolean {
+    return this.queue.some((item) => item.raw);
+  }
+
+  private finishUtterance(): void {
+    this.state = 'idle';
+    this.resolveDrainWaiters();
+    this.onIdle?.();
+  }
+
+  private resolveDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private armTimer(delayMs: number): void {
+    this.clearTimer();
+    // Not unref'd: pending agent audio must keep the process sending.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(1, Math.ceil(delayMs)));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
