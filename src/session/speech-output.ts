@@ -14,6 +14,7 @@ export interface PlayoutClockLike {
   startUtterance(): void;
   enqueue(bytes: Uint8Array): void;
   enqueueRaw(bytes: Uint8Array): void;
+  endUtterance(): void;
   playedMs(): number;
   drained(): Promise<void>;
   interrupt(): number;
@@ -116,6 +117,7 @@ export class Utterance {
       if (this.audioStarted) {
         const tail = this.encoder.endUtterance();
         if (tail.length > 0) this.enqueue(tail);
+        this.clock.endUtterance();
         await this.clock.drained();
         await this.waitUntilHeard(signal);
       }
