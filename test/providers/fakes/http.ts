@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createH2Server } from 'node:http2';
+import type { AddressInfo, Server, Socket } from 'node:net';
 
 export interface RecordedRequest {
   method: string;
@@ -24,10 +25,21 @@ export class HttpFake {
   private aborted = 0;
   private abortWaiters: (() => void)[] = [];
 
-  private constructor(private readonly server: Server) {}
+  private readonly sockets = new Set<Socket>();
 
-  static async start(): Promise<HttpFake> {
-    const server = createServer();
+  private constructor(private readonly server: Server) {
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /**
+   * `http2`: cleartext HTTP/2 (the AWS SDK's Bedrock client speaks only that); its compatibility
+   * API has the same request and response methods the handlers use.
+   */
+  static async start(options: { http2?: boolean } = {}): Promise<HttpFake> {
+    const server: Server = options.http2 === true ? createH2Server() : createServer();
     const fake = new HttpFake(server);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const parts: Buffer[] = [];
@@ -36,7 +48,7 @@ export class HttpFake {
         const body = Buffer.concat(parts).toString('utf8');
         fake.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
         res.on('close', () => {
-          if (!res.writableFinished) fake.onAbort();
+          if (!res.writableEnded) fake.onAbort();
         });
         void Promise.resolve(fake.handler(req, res, body)).catch(() => res.destroy());
       });
@@ -72,7 +84,7 @@ export class HttpFake {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -1,0 +1,46 @@
+import type { Endpoint, ProviderSettings } from '../protocol/agent-config.js';
+import { envKey } from './keys.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface AwsClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  maxAttempts: number;
+}
+
+function field(record: Record<string, unknown>, name: string): string | undefined {
+  const value = record[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Client configuration from `provider.credentials` (protocol §3.1.3: type sts|iam, region,
+ * access_key_id, secret_access_key, session_token), else the server's AWS_* env. Retries are
+ * off: the session runs the fallback chain.
+ */
+export function awsClientConfig(
+  provider: ProviderSettings,
+  endpoint: Endpoint | undefined,
+  env: Env,
+): { config: AwsClientConfig; secrets: (string | undefined)[] } {
+  const given = typeof provider['credentials'] === 'object' && provider['credentials'] !== null
+    ? (provider['credentials'] as Record<string, unknown>)
+    : {};
+  const accessKeyId = field(given, 'access_key_id') ?? envKey(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = field(given, 'secret_access_key') ?? envKey(env, 'AWS_SECRET_ACCESS_KEY');
+  const sessionToken = field(given, 'session_token') ?? (field(given, 'access_key_id') === undefined ? envKey(env, 'AWS_SESSION_TOKEN') : undefined);
+  const region = field(given, 'region') ?? regionFromUrl(endpoint?.url) ?? envKey(env, 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const config: AwsClientConfig = { region, maxAttempts: 1 };
+  if (endpoint !== undefined) config.endpoint = endpoint.url;
+  if (accessKeyId !== undefined && secretAccessKey !== undefined) {
+    config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
+  }
+  return { config, secrets: [secretAccessKey, sessionToken] };
+}
+
+function regionFromUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  return /\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/.exec(url)?.[1];
+}
