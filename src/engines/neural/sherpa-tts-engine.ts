@@ -1,0 +1,49 @@
+import { WorkerPool, workerModuleUrl } from '../worker-pool.js';
+import type { TtsModelFiles } from '../../models/detect.js';
+import { SHERPA_TTS_JOB } from './sherpa-tts-worker.js';
+import type { SherpaChunk, SherpaSynthesizePayload } from './sherpa-tts-worker.js';
+
+export interface SherpaTtsOptions {
+  voice: TtsModelFiles;
+  /** ONNX Runtime threads per synthesis (default 1: sentences of several sessions overlap). */
+  threads?: number;
+  /** Synthesis jobs at once (default 2, one per core). */
+  workers?: number;
+}
+
+/** A neural voice in worker threads, shared by the process's sessions. */
+export class SherpaTtsEngine {
+  private readonly pool: WorkerPool;
+
+  constructor(readonly options: SherpaTtsOptions) {
+    this.pool = new WorkerPool({
+      name: 'sherpa-tts',
+      modules: [workerModuleUrl(import.meta.url, './sherpa-tts-worker')],
+      size: options.workers ?? 2,
+      jobsPerWorker: 1,
+      maxQueue: 32,
+    });
+  }
+
+  synthesize(text: string, signal: AbortSignal, speakerId = 0, speed = 1): AsyncIterable<SherpaChunk> {
+    const payload: SherpaSynthesizePayload = { voice: this.options.voice, text, speakerId, speed, threads: this.options.threads ?? 1 };
+    const job = this.pool.run<SherpaSynthesizePayload, never, SherpaChunk>(SHERPA_TTS_JOB, payload, { signal });
+    job.end();
+    return job;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+const shared = new Map<string, SherpaTtsEngine>();
+
+export function sharedSherpaTtsEngine(options: SherpaTtsOptions): SherpaTtsEngine {
+  let engine = shared.get(options.voice.model);
+  if (engine === undefined) {
+    engine = new SherpaTtsEngine(options);
+    shared.set(options.voice.model, engine);
+  }
+  return engine;
+}
