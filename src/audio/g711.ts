@@ -1,8 +1,8 @@
 /**
  * ITU-T G.711 mu-law and A-law codecs for 16-bit linear PCM, table-driven.
  *
- * The tables are built once from the bit-exact reference algorithms (as in the ITU-T G.191
- * software tools and Sun's public-domain g711.c). Mu-law works on 14-bit and A-law on 13-bit
+ * The tables are built once from the bit-exact reference algorithms of the ITU-T G.191
+ * software tools. Mu-law works on 14-bit and A-law on 13-bit
  * magnitudes, so the encoder tables are indexed by the sample shifted right by 2 or 3: that
  * shift is the reference encoder's own first step, so the result is exact for every input.
  */
@@ -28,7 +28,8 @@ function mulawFrom14Bit(sample14: number): number {
   let magnitude = sample14;
   let mask = 0xff;
   if (magnitude < 0) {
-    magnitude = -magnitude;
+    // G.191 takes the one's complement of negative samples (Sun's g711.c negates, one step off).
+    magnitude = ~magnitude;
     mask = 0x7f;
   }
   magnitude = Math.min(magnitude, MULAW_CLIP) + (MULAW_BIAS >> 2);
