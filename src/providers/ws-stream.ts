@@ -1,0 +1,97 @@
+import WebSocket from 'ws';
+import type { ProviderKind } from '../core/errors.js';
+import { ProviderError } from '../core/errors.js';
+import { redact } from './errors.js';
+
+export interface WsOptions {
+  kind: ProviderKind;
+  provider: string;
+  url: string;
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  secrets: readonly (string | undefined)[];
+  /** Called once the socket is open, to send the request. */
+  onOpen(socket: WebSocket): void;
+}
+
+/** The error a socket that could not open or closed abnormally stands for. */
+export function wsFailure(
+  kind: ProviderKind,
+  provider: string,
+  what: string,
+  secrets: readonly (string | undefined)[],
+  status?: number,
+): ProviderError {
+  return new ProviderError(kind, provider, redact(`${provider}: ${what}`, secrets), status === undefined ? {} : { status });
+}
+
+/**
+ * Opens a WebSocket and yields its messages until the server closes normally. A refused upgrade
+ * (401, 429 ...) keeps its HTTP status; an abnormal close or socket error throws ProviderError.
+ * Leaving the loop early, or aborting, terminates the socket.
+ */
+export async function* wsMessages(options: WsOptions): AsyncGenerator<WebSocket.RawData, void, undefined> {
+  const { kind, provider, secrets } = options;
+  const queue: WebSocket.RawData[] = [];
+  let ended = false;
+  let failure: ProviderError | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  const socket = new WebSocket(options.url, { headers: options.headers });
+  socket.on('unexpected-response', (_req, res) => {
+    const parts: Buffer[] = [];
+    res.on('data', (part: Buffer) => parts.push(part));
+    res.on('end', () => {
+      const body = Buffer.concat(parts).toString('utf8').slice(0, 300);
+      failure ??= wsFailure(kind, provider, `connection refused with HTTP ${res.statusCode ?? 0}: ${body}`, secrets, res.statusCode);
+      ended = true;
+      notify();
+      socket.terminate();
+    });
+  });
+  socket.on('open', () => options.onOpen(socket));
+  socket.on('message', (data) => {
+    queue.push(data);
+    notify();
+  });
+  socket.on('error', (err) => {
+    failure ??= wsFailure(kind, provider, `connection failed: ${err.message}`, secrets);
+    ended = true;
+    notify();
+  });
+  socket.on('close', (code, reason) => {
+    if (code !== 1000 && code !== 1005) {
+      failure ??= wsFailure(kind, provider, `connection closed with code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`, secrets);
+    }
+    ended = true;
+    notify();
+  });
+  const onAbort = (): void => {
+    ended = true;
+    notify();
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    while (true) {
+      if (options.signal.aborted) return;
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (ended) {
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+    socket.removeAllListeners('message');
+    socket.on('error', () => undefined);
+    if (socket.readyState !== WebSocket.CLOSED) socket.terminate();
+  }
+}

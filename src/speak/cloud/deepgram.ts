@@ -1,0 +1,48 @@
+import type { ProviderContext } from '../../core/provider-context.js';
+import type { SpeakSettings } from '../../protocol/agent-config.js';
+import { guarded } from '../../providers/guard.js';
+import { envKey } from '../../providers/keys.js';
+import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
+import type { SpeakProvider } from '../types.js';
+import { fetchPcm } from './http-pcm.js';
+
+const SAMPLE_RATE = 24000;
+const DEFAULT_MODEL = 'aura-2-thalia-en';
+
+/** Base of Deepgram's API: `endpoint.url`, env DEEPGRAM_BASE_URL (tests, proxies) or the public one. */
+export function deepgramBase(url: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  const raw = url ?? envKey(env, 'DEEPGRAM_BASE_URL') ?? 'https://api.deepgram.com';
+  const parsed = new URL(raw.replace(/^ws/, 'http'));
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/v\d+\/(speak|listen)$/, '')}`;
+}
+
+/** Aura / Aura-2 over Deepgram's REST TTS: one streamed HTTP response of raw linear16 per sentence. */
+export function createDeepgramSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
+  const { provider, endpoint } = settings;
+  const key = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, 'DEEPGRAM_API_KEY') ?? '';
+  const model = provider.model ?? DEFAULT_MODEL;
+  const timeout = timeoutMs(provider, context.env);
+  const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(SAMPLE_RATE), container: 'none' });
+  const speed = num(provider, 'speed');
+  if (speed !== undefined) query.set('speed', String(speed));
+  const url = `${deepgramBase(endpoint?.url, context.env)}/v1/speak?${query.toString()}`;
+
+  return {
+    label: `deepgram/${model}`,
+    synthesize: (text, signal) =>
+      guarded({ kind: 'speak', provider: 'deepgram', timeoutMs: timeout, secrets: [key], signal }, (inner) =>
+        fetchPcm(
+          'deepgram',
+          url,
+          {
+            method: 'POST',
+            headers: { ...headersWithout(endpoint, ['authorization']), authorization: `Token ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ text }),
+            signal: inner,
+          },
+          SAMPLE_RATE,
+          [key],
+        ),
+      ),
+  };
+}

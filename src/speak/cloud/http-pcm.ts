@@ -1,0 +1,52 @@
+import { ProviderError } from '../../core/errors.js';
+import { redact } from '../../providers/errors.js';
+import type { PcmChunk } from '../types.js';
+import { PcmAssembler } from './pcm.js';
+
+/** The readable part of a provider's JSON error body, whatever its shape. */
+export function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const candidates = [body['err_msg'], body['message'], body['detail'], body['error'], body['Message']];
+    for (const candidate of candidates) {
+      if (typeof candidate === 'string' && candidate !== '') return candidate;
+      if (typeof candidate === 'object' && candidate !== null) {
+        const nested = (candidate as Record<string, unknown>)['message'] ?? (candidate as Record<string, unknown>)['status'];
+        if (typeof nested === 'string') return nested;
+        return JSON.stringify(candidate).slice(0, 300);
+      }
+    }
+  } catch {
+    // Not JSON: the text itself.
+  }
+  return text.slice(0, 300);
+}
+
+/**
+ * POSTs a synthesis request and streams the raw PCM16 response as it arrives. A non-2xx answer
+ * becomes a ProviderError with the status and the provider's own message.
+ */
+export async function* fetchPcm(
+  provider: string,
+  url: string,
+  init: RequestInit,
+  sampleRate: number,
+  secrets: readonly (string | undefined)[],
+): AsyncIterable<PcmChunk> {
+  const response = await fetch(url, init);
+  if (!response.ok) {
+    const detail = errorDetail(await response.text().catch(() => ''));
+    throw new ProviderError(
+      'speak',
+      provider,
+      redact(`${provider}: request failed with HTTP ${response.status}: ${detail}`, secrets),
+      { status: response.status },
+    );
+  }
+  if (response.body === null) return;
+  const assembler = new PcmAssembler();
+  for await (const bytes of response.body) {
+    const samples = assembler.push(bytes);
+    if (samples !== undefined) yield { samples, sampleRate };
+  }
+}

@@ -1,0 +1,53 @@
+import OpenAI from 'openai';
+import type { SpeechCreateParams } from 'openai/resources/audio/speech';
+import type { ProviderContext } from '../../core/provider-context.js';
+import type { SpeakSettings } from '../../protocol/agent-config.js';
+import { guarded } from '../../providers/guard.js';
+import { envKey } from '../../providers/keys.js';
+import { bearer, header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
+import type { PcmChunk, SpeakProvider } from '../types.js';
+import { PcmAssembler } from './pcm.js';
+
+/** `response_format: 'pcm'` is raw PCM16 at this fixed rate. */
+const SAMPLE_RATE = 24000;
+
+/** `endpoint.url` is the full `/audio/speech` URL; the client wants the part before it. */
+function baseUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/audio\/speech$/, '')}`;
+}
+
+export function createOpenAiSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
+  const { provider, endpoint } = settings;
+  const apiKey = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, 'OPENAI_API_KEY') ?? 'none';
+  const client = new OpenAI({
+    apiKey,
+    ...(endpoint === undefined ? {} : { baseURL: baseUrl(endpoint.url) }),
+    defaultHeaders: headersWithout(endpoint, ['authorization']),
+    maxRetries: 0,
+    logLevel: 'off',
+  });
+  const model = provider.model ?? 'tts-1';
+  const timeout = timeoutMs(provider, context.env);
+
+  async function* run(text: string, signal: AbortSignal): AsyncIterable<PcmChunk> {
+    const params: SpeechCreateParams = { model, voice: str(provider, 'voice') ?? 'alloy', input: text, response_format: 'pcm' };
+    const speed = num(provider, 'speed');
+    if (speed !== undefined) params.speed = speed;
+    const instructions = str(provider, 'instructions');
+    if (instructions !== undefined) params.instructions = instructions;
+    const response = await client.audio.speech.create(params, { signal });
+    if (response.body === null) return;
+    const assembler = new PcmAssembler();
+    for await (const bytes of response.body) {
+      const samples = assembler.push(bytes);
+      if (samples !== undefined) yield { samples, sampleRate: SAMPLE_RATE };
+    }
+  }
+
+  return {
+    label: `open_ai/${model}`,
+    synthesize: (text, signal) =>
+      guarded({ kind: 'speak', provider: 'open_ai', timeoutMs: timeout, secrets: [apiKey], signal }, (inner) => run(text, inner)),
+  };
+}
