@@ -152,17 +152,32 @@ function option<T>(provider: Record<string, unknown>, key: string, fallback: T):
   return (provider[key] as T | undefined) ?? fallback;
 }
 
+export interface ScriptedOptions {
+  /** Transcripts for listen settings that carry none (e.g. an SDK asking for nova-3). */
+  transcripts?: string[];
+  /** Also answer to the provider types real SDK examples ask for (deepgram, open_ai). */
+  standIn?: boolean;
+}
+
 /** Registries holding only the scripted providers, under provider type `scripted`. */
-export function scriptedProviders(): Providers {
+export function scriptedProviders(options: ScriptedOptions = {}): Providers {
   const providers = emptyProviders();
-  providers.listen.register('scripted', (settings) =>
-    new ScriptedListen(option(settings.provider, 'transcripts', []), option(settings.provider, 'fail', false)),
-  );
-  providers.think.register('scripted', (settings) =>
-    new ScriptedThink(`scripted/${settings.provider.model ?? 'default'}`, option<string | undefined>(settings.provider, 'mode', undefined), option(settings.provider, 'token_delay_ms', 2)),
-  );
-  providers.speak.register('scripted', (settings) =>
-    new ScriptedSpeak(`scripted/${settings.provider.model ?? 'voice'}`, option<string | undefined>(settings.provider, 'mode', undefined)),
-  );
+  const listenTypes = options.standIn === true ? ['scripted', 'deepgram'] : ['scripted'];
+  const thinkTypes = options.standIn === true ? ['scripted', 'open_ai'] : ['scripted'];
+  for (const type of listenTypes) {
+    providers.listen.register(type, (settings) =>
+      new ScriptedListen(option(settings.provider, 'transcripts', options.transcripts ?? []), option(settings.provider, 'fail', false)),
+    );
+  }
+  for (const type of thinkTypes) {
+    providers.think.register(type, (settings) =>
+      new ScriptedThink(`scripted/${settings.provider.model ?? 'default'}`, option<string | undefined>(settings.provider, 'mode', undefined), option(settings.provider, 'token_delay_ms', 2)),
+    );
+  }
+  for (const type of listenTypes) {
+    providers.speak.register(type, (settings) =>
+      new ScriptedSpeak(`scripted/${settings.provider.model ?? 'voice'}`, option<string | undefined>(settings.provider, 'mode', undefined)),
+    );
+  }
   return providers;
 }
