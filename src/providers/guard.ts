@@ -27,6 +27,8 @@ export async function* guarded<T>(
       yield item;
       watchdog.kick();
     }
+    // Some clients end a stream quietly when its request is aborted; a timeout is still a failure.
+    if (watchdog.timedOut) throw new Error('timed out');
   } catch (err) {
     if (options.signal.aborted) return;
     throw toProviderError(err, {
