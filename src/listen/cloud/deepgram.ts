@@ -1,0 +1,181 @@
+import WebSocket from 'ws';
+import type { ProviderContext } from '../../core/provider-context.js';
+import type { ListenSettings } from '../../protocol/agent-config.js';
+import { envKey } from '../../providers/keys.js';
+import { num, str, strList, timeoutMs } from '../../providers/settings.js';
+import { wsFailure } from '../../providers/ws-stream.js';
+import { deepgramBase } from '../../speak/cloud/deepgram.js';
+import { LISTEN_SAMPLE_RATE } from '../types.js';
+import type { ListenEvents, ListenProvider, ListenStream } from '../types.js';
+
+/** Deepgram closes an idle live socket after ~10 s; a KeepAlive every few seconds holds it. */
+const KEEPALIVE_MS = 4000;
+
+interface Transcript {
+  type?: string;
+  is_final?: boolean;
+  speech_final?: boolean;
+  channel?: { alternatives?: { transcript?: string }[] };
+  event?: string;
+  transcript?: string;
+  description?: string;
+}
+
+/** Nova (`/v1/listen`) or Flux (`/v2/listen`, `version: "v2"`) over Deepgram's live WebSocket. */
+export function createDeepgramListen(settings: ListenSettings, context: ProviderContext): ListenProvider {
+  const { provider } = settings;
+  const flux = str(provider, 'version') === 'v2';
+  const key = envKey(context.env, 'DEEPGRAM_API_KEY') ?? '';
+  const model = provider.model ?? (flux ? 'flux-general-en' : 'nova-3');
+  const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(LISTEN_SAMPLE_RATE) });
+  if (flux) {
+    for (const field of ['eot_threshold', 'eager_eot_threshold', 'eot_timeout_ms']) {
+      const value = num(provider, field);
+      if (value !== undefined) query.set(field, String(value));
+    }
+    for (const hint of strList(provider, 'language_hints')) query.append('language_hint', hint);
+  } else {
+    query.set('channels', '1');
+    query.set('interim_results', 'true');
+    query.set('vad_events', 'true');
+    query.set('utterance_end_ms', '1000');
+    query.set('endpointing', String(num(provider, 'endpointing') ?? 300));
+    query.set('language', str(provider, 'language') ?? 'en-US');
+    if (provider['smart_format'] === true) query.set('smart_format', 'true');
+  }
+  for (const term of strList(provider, 'keyterms')) query.append('keyterm', term);
+  const url = `${deepgramBase(undefined, context.env).replace(/^http/, 'ws')}/${flux ? 'v2' : 'v1'}/listen?${query.toString()}`;
+  const timeout = timeoutMs(provider, context.env);
+  const fail = (what: string, status?: number) => wsFailure('listen', 'deepgram', what, [key], status);
+
+  return {
+    label: `deepgram/${model}`,
+    open: (events) =>
+      new Promise<ListenStream>((resolve, reject) => {
+        const socket = new WebSocket(url, { headers: { authorization: `Token ${key}` }, handshakeTimeout: timeout });
+        let opened = false;
+        let closed = false;
+        let keepAlive: NodeJS.Timeout | undefined;
+        let lastWrite = Date.now();
+        const finals: string[] = [];
+        let speaking = false;
+
+        const stop = (): void => {
+          closed = true;
+          clearInterval(keepAlive);
+          socket.removeAllListeners('message');
+        };
+        const failed = (error: ReturnType<typeof fail>): void => {
+          if (closed) return;
+          stop();
+          if (opened) events.failed(error);
+          else reject(error);
+          socket.terminate();
+        };
+        const startSpeech = (): void => {
+          if (speaking) return;
+          speaking = true;
+          events.speechStarted();
+        };
+        const endTurn = (text: string): void => {
+          speaking = false;
+          finals.length = 0;
+          events.endOfTurn(text);
+        };
+
+        socket.on('unexpected-response', (_req, res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.on('end', () =>
+            failed(fail(`connection refused with HTTP ${res.statusCode ?? 0}: ${Buffer.concat(parts).toString('utf8').slice(0, 300)}`, res.statusCode)),
+          );
+        });
+        socket.on('error', (err) => failed(fail(`connection failed: ${err.message}`)));
+        socket.on('close', (code, reason) => {
+          if (!closed) failed(fail(`connection closed with code ${code}${reason.length > 0 ? `: ${reason.toString()}` : ''}`));
+        });
+        socket.on('message', (data, isBinary) => {
+          if (isBinary || closed) return;
+          let message: Transcript;
+          try {
+            message = JSON.parse(data.toString()) as Transcript;
+          } catch {
+            failed(fail('malformed message from the server'));
+            return;
+          }
+          if (flux) onFlux(message);
+          else onNova(message);
+        });
+
+        function onNova(message: Transcript): void {
+          if (message.type === 'SpeechStarted') startSpeech();
+          else if (message.type === 'Results') {
+            const text = message.channel?.alternatives?.[0]?.transcript?.trim() ?? '';
+            if (text !== '') startSpeech();
+            if (message.is_final === true) {
+              if (text !== '') finals.push(text);
+              if (message.speech_final === true && finals.length > 0) endTurn(finals.join(' '));
+            } else if (text !== '') {
+              events.interim([...finals, text].join(' '));
+            }
+          } else if (message.type === 'UtteranceEnd') {
+            if (finals.length > 0) endTurn(finals.join(' '));
+          } else if (message.type === 'Error') {
+            failed(fail(message.description ?? 'error from the server'));
+          }
+        }
+
+        function onFlux(message: Transcript): void {
+          if (message.type === 'TurnInfo') {
+            const text = message.transcript?.trim() ?? '';
+            switch (message.event) {
+              case 'StartOfTurn':
+                startSpeech();
+                break;
+              case 'Update':
+              case 'EagerEndOfTurn':
+              case 'TurnResumed':
+                startSpeech();
+                if (text !== '') events.interim(text);
+                break;
+              case 'EndOfTurn':
+                endTurn(text);
+                break;
+              default:
+                break;
+            }
+          } else if (message.type === 'Error') {
+            failed(fail(message.description ?? 'error from the server'));
+          }
+        }
+
+        socket.on('open', () => {
+          opened = true;
+          keepAlive = setInterval(() => {
+            if (Date.now() - lastWrite >= KEEPALIVE_MS) socket.send(JSON.stringify({ type: 'KeepAlive' }));
+          }, KEEPALIVE_MS);
+          resolve({
+            write(samples) {
+              if (closed || socket.readyState !== WebSocket.OPEN) return;
+              lastWrite = Date.now();
+              socket.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+            },
+            forceEndTurn() {
+              // Only Flux owns turn-taking on the server side and can be asked to close the turn.
+              if (!flux || closed) return false;
+              socket.send(JSON.stringify({ type: 'Finalize' }));
+              return true;
+            },
+            close() {
+              if (closed) return;
+              stop();
+              if (socket.readyState === WebSocket.OPEN) {
+                socket.send(JSON.stringify({ type: 'CloseStream' }));
+                socket.close(1000);
+              } else socket.terminate();
+            },
+          });
+        });
+      }),
+  };
+}

@@ -1,0 +1,94 @@
+import { LISTEN_SAMPLE_RATE } from '../types.js';
+import type { TurnDetector, TurnDetectorEvents } from './turn-detector.js';
+
+export interface EnergyTurnOptions {
+  /** Loudness (dBFS of a 20 ms frame) above which a frame counts as voiced. */
+  thresholdDb?: number;
+  /** Voiced time needed to call the start of speech. */
+  startMs?: number;
+  /** Silence that ends the turn. */
+  endSilenceMs?: number;
+}
+
+const FRAME = (LISTEN_SAMPLE_RATE * 20) / 1000;
+const FRAME_MS = 20;
+
+/**
+ * A simple energy VAD with hysteresis: speech starts after `startMs` of voiced frames and the turn
+ * ends after `endSilenceMs` below the threshold. The threshold rises with the noise floor, which
+ * it learns from quiet frames, so steady background hum does not count as speech.
+ */
+export class EnergyTurnDetector implements TurnDetector {
+  private readonly thresholdDb: number;
+  private readonly startFrames: number;
+  private readonly endFrames: number;
+  private readonly pending = new Int16Array(FRAME);
+  private filled = 0;
+  private voicedRun = 0;
+  private silentRun = 0;
+  private speaking = false;
+  private noiseDb = -70;
+
+  constructor(
+    private readonly events: TurnDetectorEvents,
+    options: EnergyTurnOptions = {},
+  ) {
+    this.thresholdDb = options.thresholdDb ?? -45;
+    this.startFrames = Math.max(1, Math.round((options.startMs ?? 100) / FRAME_MS));
+    this.endFrames = Math.max(1, Math.round((options.endSilenceMs ?? 700) / FRAME_MS));
+  }
+
+  write(samples: Int16Array): void {
+    let offset = 0;
+    while (offset < samples.length) {
+      const take = Math.min(FRAME - this.filled, samples.length - offset);
+      this.pending.set(samples.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === FRAME) {
+        this.filled = 0;
+        this.frame(levelDb(this.pending));
+      }
+    }
+  }
+
+  forceEnd(): boolean {
+    if (!this.speaking) return false;
+    this.endTurn();
+    return true;
+  }
+
+  close(): void {
+    this.speaking = false;
+  }
+
+  private frame(db: number): void {
+    const voiced = db > Math.max(this.thresholdDb, this.noiseDb + 12);
+    if (!this.speaking) {
+      this.voicedRun = voiced ? this.voicedRun + 1 : 0;
+      if (!voiced) this.noiseDb = this.noiseDb * 0.95 + db * 0.05;
+      if (this.voicedRun >= this.startFrames) {
+        this.speaking = true;
+        this.silentRun = 0;
+        this.events.speechStart();
+      }
+      return;
+    }
+    this.silentRun = voiced ? 0 : this.silentRun + 1;
+    if (this.silentRun >= this.endFrames) this.endTurn();
+  }
+
+  private endTurn(): void {
+    this.speaking = false;
+    this.voicedRun = 0;
+    this.silentRun = 0;
+    this.events.speechEnd();
+  }
+}
+
+function levelDb(frame: Int16Array): number {
+  let sum = 0;
+  for (const s of frame) sum += s * s;
+  const rms = Math.sqrt(sum / frame.length) / 32768;
+  return rms > 0 ? 20 * Math.log10(rms) : -100;
+}

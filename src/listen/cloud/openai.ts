@@ -1,0 +1,136 @@
+import OpenAI, { toFile } from 'openai';
+import type { ProviderContext } from '../../core/provider-context.js';
+import type { Endpoint, ListenSettings } from '../../protocol/agent-config.js';
+import { toProviderError } from '../../providers/errors.js';
+import { envKey } from '../../providers/keys.js';
+import { bearer, header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
+import { Watchdog } from '../../providers/watchdog.js';
+import { LISTEN_SAMPLE_RATE } from '../types.js';
+import type { ListenEvents, ListenProvider, ListenStream } from '../types.js';
+import { EnergyTurnDetector } from './energy-turn-detector.js';
+import type { TurnDetectorFactory } from './turn-detector.js';
+import { pcm16Wav } from './wav.js';
+
+/** Audio kept from before the detector fired, so the first syllable is not clipped. */
+const PREROLL_SAMPLES = (LISTEN_SAMPLE_RATE * 300) / 1000;
+
+/**
+ * OpenAI transcription (whisper-1, gpt-4o(-mini)-transcribe, or any OpenAI-compatible server
+ * such as faster-whisper): a turn detector finds the utterance, which is uploaded as WAV at its end.
+ * The base URL is `endpoint.url` (the full `/audio/transcriptions` URL) or env OPENAI_BASE_URL.
+ */
+export function createOpenAiListen(detector: TurnDetectorFactory = (events) => new EnergyTurnDetector(events)) {
+  return (settings: ListenSettings, context: ProviderContext): ListenProvider => {
+    const { provider } = settings;
+    const endpoint = (settings as ListenSettings & { endpoint?: Endpoint }).endpoint;
+    const apiKey = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, 'OPENAI_API_KEY') ?? 'none';
+    const baseURL =
+      endpoint === undefined
+        ? envKey(context.env, 'OPENAI_BASE_URL')
+        : endpoint.url.replace(/\/+$/, '').replace(/\/audio\/transcriptions$/, '');
+    const client = new OpenAI({
+      apiKey,
+      ...(baseURL === undefined ? {} : { baseURL }),
+      defaultHeaders: headersWithout(endpoint, ['authorization']),
+      maxRetries: 0,
+      logLevel: 'off',
+    });
+    const model = provider.model ?? 'gpt-4o-mini-transcribe';
+    const language = str(provider, 'language')?.split('-')[0];
+    const timeout = timeoutMs(provider, context.env);
+
+    return {
+      label: `open_ai/${model}`,
+      open: async (events: ListenEvents): Promise<ListenStream> => {
+        const closer = new AbortController();
+        let closed = false;
+        let speaking = false;
+        let utterance: Int16Array[] = [];
+        let preroll: Int16Array[] = [];
+        let prerollLength = 0;
+        // Transcriptions finish in order, so turns reach the session in the order they were spoken.
+        let queue: Promise<void> = Promise.resolve();
+
+        const transcribe = async (audio: Int16Array): Promise<string> => {
+          const watchdog = new Watchdog(timeout, closer.signal);
+          try {
+            const file = await toFile(pcm16Wav(audio, LISTEN_SAMPLE_RATE), 'utterance.wav', { type: 'audio/wav' });
+            const result = await client.audio.transcriptions.create(
+              { file, model, ...(language === undefined ? {} : { language }) },
+              { signal: watchdog.signal },
+            );
+            return result.text.trim();
+          } catch (err) {
+            throw toProviderError(err, {
+              kind: 'listen',
+              provider: 'open_ai',
+              secrets: [apiKey],
+              ...(watchdog.timedOut ? { timeoutMs: timeout } : {}),
+            });
+          } finally {
+            watchdog.dispose();
+          }
+        };
+
+        const finish = (): void => {
+          speaking = false;
+          const parts = utterance;
+          utterance = [];
+          const audio = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+          let at = 0;
+          for (const part of parts) {
+            audio.set(part, at);
+            at += part.length;
+          }
+          queue = queue.then(async () => {
+            try {
+              const text = await transcribe(audio);
+              if (!closed) events.endOfTurn(text);
+            } catch (err) {
+              if (closed) return;
+              closed = true;
+              events.failed(err as ReturnType<typeof toProviderError>);
+            }
+          });
+        };
+
+        const turns = await detector({
+          speechStart: () => {
+            if (closed) return;
+            speaking = true;
+            utterance = preroll;
+            preroll = [];
+            prerollLength = 0;
+            events.speechStarted();
+          },
+          speechEnd: () => {
+            if (!closed && speaking) finish();
+          },
+        });
+
+        return {
+          write(samples) {
+            if (closed) return;
+            const copy = samples.slice();
+            if (speaking) utterance.push(copy);
+            else {
+              preroll.push(copy);
+              prerollLength += copy.length;
+              while (prerollLength - (preroll[0]?.length ?? 0) >= PREROLL_SAMPLES) prerollLength -= preroll.shift()?.length ?? 0;
+            }
+            turns.write(samples);
+          },
+          forceEndTurn() {
+            return !closed && turns.forceEnd();
+          },
+          close() {
+            if (closed) return;
+            closed = true;
+            turns.close();
+            closer.abort();
+          },
+        };
+      },
+    };
+  };
+}

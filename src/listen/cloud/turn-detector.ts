@@ -1,0 +1,18 @@
+/** What a turn detector reports about the PCM it is fed. */
+export interface TurnDetectorEvents {
+  speechStart(): void;
+  speechEnd(): void;
+}
+
+/**
+ * Speech start/end from PCM16 mono 16 kHz frames. The energy detector below implements it; the
+ * local silero VAD (src/listen/local/) can be adapted to it for better accuracy.
+ */
+export interface TurnDetector {
+  write(samples: Int16Array): void;
+  /** Ends the current utterance now (ForceEndTurn); false when none is in progress. */
+  forceEnd(): boolean;
+  close(): void;
+}
+
+export type TurnDetectorFactory = (events: TurnDetectorEvents) => TurnDetector | Promise<TurnDetector>;
