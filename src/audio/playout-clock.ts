@@ -110,7 +110,7 @@ export class PlayoutClock {
    * in segments(), e.g. with its sentence. The bytes are kept by reference until sent.
    */
   enqueue(bytes: Uint8Array, meta?: unknown): void {
-    if (!this.acceptingAudio()) return;
+    if (!this.acceptingAudio() || bytes.length === 0) return;
     this.segmentList.push({ meta, offsetMs: this.enqueuedBytes / this.bytesPerMs, durationMs: bytes.length / this.bytesPerMs });
     this.enqueuedBytes += bytes.length;
     this.queuedBytes += bytes.length;
@@ -120,7 +120,7 @@ export class PlayoutClock {
 
   /** Queues bytes that go out as they are, in order, with zero duration (a WAV header). */
   enqueueRaw(bytes: Uint8Array): void {
-    if (!this.acceptingAudio()) return;
+    if (!this.acceptingAudio() || bytes.length === 0) return;
     this.queue.push({ bytes, raw: true });
     this.pump();
   }

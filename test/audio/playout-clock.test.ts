@@ -167,6 +167,17 @@ describe('PlayoutClock', () => {
     );
   });
 
+  it('sends no empty frames for empty pieces', () => {
+    const { clock, frames } = newClock();
+    clock.enqueue(new Uint8Array(0));
+    clock.enqueueRaw(new Uint8Array(0));
+    clock.enqueue(audio(40));
+    clock.enqueue(new Uint8Array(0));
+    clock.endUtterance();
+    advance(100);
+    assert.deepEqual(frames.map((f) => f.bytes.length), [960, 960]);
+  });
+
   it('a raw WAV header goes out first, as is, with zero duration', () => {
     const { clock, frames } = newClock();
     const header = new Uint8Array(44).fill(7);
