@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { WarningNotice } from './errors.js';
+import type { AgentConfig } from '../protocol/agent-config.js';
 
 /** What a provider factory may use: server-side configuration, a logger, and a way to warn. */
 export interface ProviderContext {
@@ -8,4 +9,6 @@ export interface ProviderContext {
   readonly logger: Logger;
   /** Tell the session's client something non-fatal, e.g. that a local engine stands in. */
   warn(notice: WarningNotice): void;
+  /** The session's settings, for providers that depend on another stage (e.g. a grammar from the rules). */
+  readonly agent?: Readonly<AgentConfig>;
 }

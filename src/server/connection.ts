@@ -237,7 +237,7 @@ export class Connection {
       for (const warning of warnings) this.emit({ type: 'Warning', ...warning });
       for (const bytes of this.early.audio.splice(0)) session.audio(bytes);
       this.early.bytes = 0;
-      session.greet();
+      session.settingsApplied();
       for (const queued of this.early.messages.splice(0)) this.enqueue(queued);
     } catch (err) {
       this.fail(err);

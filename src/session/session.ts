@@ -65,10 +65,12 @@ export class Session {
   private readonly queued: ResponseSource[] = [];
   private userSpeaking = false;
   private closed = false;
+  /** Warnings raised while providers are built go out after SettingsApplied. */
+  private heldWarnings: WarningNotice[] | undefined = [];
 
   constructor(private readonly deps: SessionDeps) {
     const { config } = deps;
-    this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice) };
+    this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice), agent: config };
     this.thinkSettings = config.think[0] as ThinkSettings;
     this.conversation = new Conversation(this.thinkSettings.prompt, this.thinkSettings.contextLength);
     this.functionCalls = new FunctionCalls({
@@ -86,8 +88,11 @@ export class Session {
     for (const item of this.contextToPreload()) this.conversation.add(item);
   }
 
-  /** After SettingsApplied: greeting (V1) or EA replay of the trailing assistant message. */
-  greet(): void {
+  /** Right after SettingsApplied: held warnings, then the greeting (V1) or EA replay of the trailing assistant message. */
+  settingsApplied(): void {
+    const held = this.heldWarnings ?? [];
+    this.heldWarnings = undefined;
+    for (const notice of held) this.warn(notice);
     const { config } = this.deps;
     const last = config.context.at(-1);
     if (config.replay && last?.kind === 'text' && last.role === 'assistant') {
@@ -185,6 +190,10 @@ export class Session {
   }
 
   private warn(notice: WarningNotice): void {
+    if (this.heldWarnings !== undefined) {
+      this.heldWarnings.push(notice);
+      return;
+    }
     this.emit({ type: 'Warning', ...notice });
   }
 

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { suggestPull } from '../models/suggest.js';
+import { startParley } from '../runtime/start-parley.js';
+import { registerModelsCommand } from './models.js';
+import { registerTalkCommand } from './talk.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface ServeOptions {
+  port?: number;
+  host?: string;
+}
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${value}`);
+  return n;
+};
+
+async function serve(options: ServeOptions): Promise<void> {
+  suggestPull(process.env);
+  const parley = await startParley({
+    overrides: {
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.host === undefined ? {} : { host: options.host }),
+    },
+  });
+  const base = parley.server.url;
+  console.error(`Parley ${pkg.version} on ${base.replace('ws://', 'http://')}  (agents: ${base}/v1/agent/converse, EA: ${base}/agent)`);
+  console.error(`engines: listen=${parley.tiers['listen']} think=${parley.tiers['think']} speak=${parley.tiers['speak']}`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.error(`${signal}: draining sessions (a second signal exits at once)`);
+    void parley.drain().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const program = new Command();
+program
+  .name('parley')
+  .description("Self-hosted voice agent server that speaks Deepgram's Voice Agent API")
+  .version(pkg.version);
+
+program
+  .command('serve')
+  .description('start the agent server (configuration: environment variables, see README)')
+  .addOption(new Option('-p, --port <port>', 'port to listen on (default: $PORT or 8080)').argParser(port))
+  .addOption(new Option('--host <host>', 'address to listen on (default: $HOST or 127.0.0.1)'))
+  .action(serve);
+
+registerModelsCommand(program);
+registerTalkCommand(program, async () => {
+  const parley = await startParley({ overrides: { port: 0, host: '127.0.0.1' }, env: { ...process.env, PARLEY_LOG_LEVEL: process.env['PARLEY_LOG_LEVEL'] ?? 'warn' } });
+  return { url: parley.server.url, close: () => parley.close() };
+});
+
+await program.parseAsync(process.argv);

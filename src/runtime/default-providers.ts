@@ -1,0 +1,130 @@
+import type { ProviderContext } from '../core/provider-context.js';
+import { emptyProviders } from '../core/providers.js';
+import type { Providers } from '../core/providers.js';
+import type { ListenSettings, SpeakSettings, ThinkSettings } from '../protocol/agent-config.js';
+import { closeClassicPools } from '../engines/classic-pools.js';
+import { createLocalListenFactory } from '../listen/local/local-listen.js';
+import type { ListenFactory } from '../listen/types.js';
+import { canAuthenticate, registerCloudProviders } from '../providers/cloud.js';
+import { createFliteSpeak } from '../speak/flite/flite-speak.js';
+import type { SpeakFactory } from '../speak/types.js';
+import { createRulesThink, rulesGrammarFor } from '../think/rules/rules-think.js';
+import type { ThinkFactory } from '../think/types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The local engine behind each stage, reported at start-up and in /healthz. */
+export interface EngineTiers {
+  listen: string;
+  think: string;
+  speak: string;
+}
+
+/** Local engines of the neural tier, present when their model files are. */
+export interface NeuralFactories {
+  listen?: ListenFactory;
+  think?: ThinkFactory;
+  speak?: SpeakFactory;
+}
+
+export interface DefaultProviders {
+  providers: Providers;
+  tiers: EngineTiers;
+  close(): Promise<void>;
+}
+
+/** Aura voices that are male; the rest are female (Deepgram's voice list, protocol.md §5.3). */
+const MALE_AURA = new Set([
+  'orion', 'arcas', 'perseus', 'angus', 'orpheus', 'helios', 'zeus', 'apollo', 'aries', 'atlas', 'draco', 'hermes',
+  'hyperion', 'janus', 'jupiter', 'mars', 'neptune', 'odysseus', 'pluto', 'saturn', 'sirio', 'nestor', 'alvaro', 'aquila', 'javier',
+]);
+
+/** A flite voice of the same gender for an `aura-*` / `aura-2-*` model name. */
+export function fliteVoiceForAura(model: string | undefined): 'rms' | 'slt' {
+  const name = /^aura-(?:2-)?([a-z]+)-/.exec(model ?? '')?.[1];
+  return name !== undefined && !MALE_AURA.has(name) ? 'slt' : 'rms';
+}
+
+function substituted(context: ProviderContext, stage: string, type: string, local: string): void {
+  context.warn({
+    code: 'PROVIDER_SUBSTITUTED',
+    description: `agent.${stage}.provider.type "${type}" has no credentials on this server; the local ${local} engine stands in`,
+  });
+}
+
+/** The first think settings of the session, if its local stand-in is the rules engine. */
+function rulesThinkOf(context: ProviderContext, rulesAnswer: (settings: ThinkSettings) => boolean): ThinkSettings | undefined {
+  const think = context.agent?.think[0];
+  return think !== undefined && rulesAnswer(think) ? think : undefined;
+}
+
+/**
+ * Registers every provider a default Parley offers: the local engines under their own types
+ * (`local`, `pocketsphinx`, `whisper`, `rules`, `llama`, `flite`, `sherpa`), and the cloud providers
+ * under the protocol's names. A cloud provider the server holds no credentials for is stood in
+ * for by the best local engine present, with a PROVIDER_SUBSTITUTED warning, so an unmodified
+ * Deepgram client gets a working conversation offline.
+ */
+export function defaultProviders(env: Env, neural: NeuralFactories = {}): DefaultProviders {
+  const cloud = emptyProviders();
+  registerCloudProviders(cloud);
+
+  const localThink: ThinkFactory = neural.think ?? createRulesThink;
+  const localSpeak: SpeakFactory = neural.speak ?? createFliteSpeak;
+  const tiers: EngineTiers = {
+    listen: neural.listen !== undefined ? 'whisper' : 'pocketsphinx',
+    think: neural.think !== undefined ? 'llama' : 'rules',
+    speak: neural.speak !== undefined ? 'sherpa' : 'flite',
+  };
+
+  const answersWithRules = (think: ThinkSettings): boolean => {
+    const type = think.provider.type;
+    if (type === 'rules') return true;
+    if (type === 'local') return neural.think === undefined;
+    return cloud.think.has(type) && !canAuthenticate(think, env) && neural.think === undefined;
+  };
+  const pocketsphinx: ListenFactory = (settings, context) => {
+    const rules = rulesThinkOf(context, answersWithRules);
+    const grammar = rules === undefined ? undefined : rulesGrammarFor(rules, context);
+    return createLocalListenFactory(grammar === undefined ? {} : { grammar })(settings, context);
+  };
+  const localListen: ListenFactory = neural.listen ?? pocketsphinx;
+
+  const providers = emptyProviders();
+  providers.listen.register('local', localListen);
+  providers.listen.register('pocketsphinx', pocketsphinx);
+  providers.think.register('rules', createRulesThink);
+  providers.think.register('local', localThink);
+  providers.speak.register('local', localSpeak);
+  providers.speak.register('flite', createFliteSpeak);
+  if (neural.listen !== undefined) providers.listen.register('whisper', neural.listen);
+  if (neural.think !== undefined) providers.think.register('llama', neural.think);
+  if (neural.speak !== undefined) providers.speak.register('sherpa', neural.speak);
+
+  for (const type of cloud.think.types()) {
+    const remote = cloud.think.lookup({ provider: { type } } as ThinkSettings);
+    providers.think.register(type, (settings, context) => {
+      if (canAuthenticate(settings, env)) return remote(settings, context);
+      substituted(context, 'think', type, tiers.think);
+      return localThink(settings, context);
+    });
+  }
+  for (const type of cloud.speak.types()) {
+    const remote = cloud.speak.lookup({ provider: { type } } as SpeakSettings);
+    providers.speak.register(type, (settings, context) => {
+      if (canAuthenticate(settings, env)) return remote(settings, context);
+      substituted(context, 'speak', type, tiers.speak);
+      if (neural.speak !== undefined) return neural.speak(settings, context);
+      return createFliteSpeak({ provider: { type: 'flite', voice: fliteVoiceForAura(settings.provider.model) } }, context);
+    });
+  }
+  for (const type of cloud.listen.types()) {
+    const remote = cloud.listen.lookup({ provider: { type } } as ListenSettings);
+    providers.listen.register(type, (settings, context) => {
+      if (canAuthenticate(settings as ListenSettings & { endpoint?: undefined }, env)) return remote(settings, context);
+      substituted(context, 'listen', type, tiers.listen);
+      return localListen(settings, context);
+    });
+  }
+  return { providers, tiers, close: closeClassicPools };
+}
