@@ -23,7 +23,7 @@ async function perFrame(name: string, fn: (frame: number) => unknown, baselineUs
     operation: name,
     'µs/frame median': us,
     'µs/frame p95': (stats.p95 * 1000) / FRAMES,
-    'real-time factor': us / 1000 / FRAME_MS,
+    'real-time factor': (us / 1000 / FRAME_MS).toPrecision(2),
     'vs copy': baselineUs === undefined ? 1 : us / baselineUs,
     us,
   };

@@ -64,7 +64,7 @@ export default async function (): Promise<void> {
         converter: name,
         'µs/frame median': frameUs,
         'µs/frame p95': frameP95Us,
-        'real-time factor': frameUs / 1000 / FRAME_MS,
+        'real-time factor': (frameUs / 1000 / FRAME_MS).toPrecision(2),
         'vs linear': frameUs / baselineFrameUs,
       });
       const whole = await measure(() => converter.process(audio), { runs: 15, warmup: 2 });
@@ -74,7 +74,7 @@ export default async function (): Promise<void> {
         converter: name,
         'ms/10 s median': whole.median,
         'ms/10 s p95': whole.p95,
-        'real-time factor': whole.median / AUDIO_MS,
+        'real-time factor': (whole.median / AUDIO_MS).toPrecision(2),
         'vs linear': whole.median / baselineBufferMs,
       });
       dispose();
