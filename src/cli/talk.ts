@@ -34,8 +34,17 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
-async function loadSettings(path: string | undefined): Promise<AgentSettings> {
-  if (!path) return { agent: {} };
+/** The in-process server's own engines, named so that no cloud stand-in warning is needed. */
+const LOCAL_SETTINGS: AgentSettings = {
+  agent: {
+    listen: { provider: { type: 'local' } },
+    think: { provider: { type: 'local' } },
+    speak: { provider: { type: 'local' } },
+  },
+};
+
+async function loadSettings(path: string | undefined, local: boolean): Promise<AgentSettings> {
+  if (!path) return local ? LOCAL_SETTINGS : { agent: {} };
   const parsed = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   if (typeof parsed !== 'object' || parsed === null || typeof parsed['agent'] !== 'object') {
     throw new Error(`${path}: expected a V1 Settings object with an "agent" block`);
@@ -80,7 +89,7 @@ function progressPrinter(stream: NodeJS.WriteStream, count: number): (p: StreamP
 
 export async function talk(inputs: string[], options: TalkOptions, startLocal?: StartLocalServer): Promise<void> {
   if (!options.url && !startLocal) throw new Error('--url is required (no in-process server in this build)');
-  const settings = await loadSettings(options.settings);
+  const settings = await loadSettings(options.settings, !options.url);
   const scripted = await Promise.all(inputs.map(loadInput));
   await mkdir(options.out, { recursive: true });
   const local = options.url || !startLocal ? undefined : await startLocal();
