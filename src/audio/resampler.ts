@@ -109,7 +109,10 @@ export class StreamingResampler {
     this.samplesIn = 0;
     this.samplesOut = 0;
     // The wrapper has no src_reset; assigning the converter type re-creates libsamplerate's state.
-    if (converter !== null) converter.converterType = converter.converterType;
+    if (converter !== null) {
+      const type = converter.converterType;
+      converter.converterType = type;
+    }
   }
 
   /** Frees the converter; the resampler is unusable afterwards. Safe to call twice. */

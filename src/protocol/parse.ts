@@ -9,8 +9,6 @@ export type ClientMessage =
   | { type: 'SettingsConfiguration'; settings: EaSettings }
   | { [K in CommandType]: { type: K; body: z.infer<(typeof commandSchemas)[K]> } }[CommandType];
 
-const SETTINGS_TYPES = ['Settings', 'SettingsConfiguration'] as const;
-
 function isCommandType(type: string): type is CommandType {
   return Object.hasOwn(commandSchemas, type);
 }
@@ -75,6 +73,6 @@ export function parseClientMessage(text: string): ClientMessage {
   return { type, body: check(commandSchemas[type], data, type) } as ClientMessage;
 }
 
-export function isSettingsMessage(message: ClientMessage): message is Extract<ClientMessage, { type: (typeof SETTINGS_TYPES)[number] }> {
+export function isSettingsMessage(message: ClientMessage): message is Extract<ClientMessage, { type: 'Settings' | 'SettingsConfiguration' }> {
   return message.type === 'Settings' || message.type === 'SettingsConfiguration';
 }

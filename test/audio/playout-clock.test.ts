@@ -232,9 +232,8 @@ describe('PlayoutClock', () => {
   });
 
   it('send() may interrupt the clock without more frames going out', () => {
-    let clock: PlayoutClock | undefined;
     const frames: Uint8Array[] = [];
-    clock = new PlayoutClock({
+    const clock: PlayoutClock = new PlayoutClock({
       leadMs: LEAD_MS,
       bytesPerMs: BYTES_PER_MS,
       now: () => Date.now(),

@@ -49,21 +49,27 @@ export function failureSuite(spec: FailureSpec): void {
     });
   }
 
-  test('a stream that stops mid-way fails', { skip: spec.cutDetectable === false }, async () => {
-    spec.fake().handler = (_req, res) => {
-      spec.head(res);
-      setTimeout(() => res.destroy(), 30);
-    };
-    await failure(spec);
-  });
+  // Providers whose wire format cannot reveal a cut or a missing end (e.g. Polly's raw PCM over
+  // HTTP/2) have no such test rather than a skipped one.
+  if (spec.cutDetectable !== false) {
+    test('a stream that stops mid-way fails', async () => {
+      spec.fake().handler = (_req, res) => {
+        spec.head(res);
+        setTimeout(() => res.destroy(), 30);
+      };
+      await failure(spec);
+    });
+  }
 
-  test('a stream that ends without its final event fails', { skip: spec.finalEvent === false }, async () => {
-    spec.fake().handler = (_req, res) => {
-      spec.head(res);
-      setTimeout(() => res.end(), 30);
-    };
-    await failure(spec);
-  });
+  if (spec.finalEvent !== false) {
+    test('a stream that ends without its final event fails', async () => {
+      spec.fake().handler = (_req, res) => {
+        spec.head(res);
+        setTimeout(() => res.end(), 30);
+      };
+      await failure(spec);
+    });
+  }
 
   test('a server that never answers times out', async () => {
     spec.fake().handler = () => undefined;
@@ -78,13 +84,15 @@ export function failureSuite(spec: FailureSpec): void {
   });
 
   const malformed = spec.malformed;
-  test('a malformed chunk fails', { skip: malformed === undefined }, async () => {
-    spec.fake().handler = (_req, res) => {
-      spec.head(res);
-      malformed?.(res);
-    };
-    await failure(spec);
-  });
+  if (malformed !== undefined) {
+    test('a malformed chunk fails', async () => {
+      spec.fake().handler = (_req, res) => {
+        spec.head(res);
+        malformed(res);
+      };
+      await failure(spec);
+    });
+  }
 
   test('aborting the signal closes the HTTP stream and ends the iteration quietly', async () => {
     const fake = spec.fake();

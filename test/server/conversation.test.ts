@@ -5,7 +5,6 @@ import type { RunningServer } from '../../src/server/index.js';
 import { AgentSocket, silence, streamAudio } from '../support/agent-socket.js';
 import type { Json } from '../support/agent-socket.js';
 import { fixturePath } from '../support/fixtures.js';
-import { thinkRequests } from '../support/scripted-providers.js';
 import { startTestServer } from '../support/test-server.js';
 
 function settings(extra: Record<string, unknown> = {}, agent: Record<string, unknown> = {}): Json {

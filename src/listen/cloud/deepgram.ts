@@ -6,7 +6,7 @@ import { num, str, strList, timeoutMs } from '../../providers/settings.js';
 import { wsFailure } from '../../providers/ws-stream.js';
 import { deepgramBase } from '../../speak/cloud/deepgram.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
-import type { ListenEvents, ListenProvider, ListenStream } from '../types.js';
+import type { ListenProvider, ListenStream } from '../types.js';
 
 /** Deepgram closes an idle live socket after ~10 s; a KeepAlive every few seconds holds it. */
 const KEEPALIVE_MS = 4000;
