@@ -131,7 +131,14 @@ class ScriptedThink implements ThinkProvider {
   }
 }
 
-/** A tone whose length follows the text, streamed in 100 ms chunks at real-time-ish speed. */
+/** The scripted voice's pitch for a text: distinct texts sound distinct, so tests can tell whose audio is whose. */
+export function scriptedPitchHz(text: string): number {
+  let hash = 0;
+  for (const ch of text) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return 300 + (hash % 60) * 20;
+}
+
+/** A tone whose length follows the text and whose pitch identifies it, streamed in 100 ms chunks. */
 class ScriptedSpeak implements SpeakProvider {
   constructor(readonly label: string, private readonly mode: string | undefined) {}
 
@@ -139,9 +146,10 @@ class ScriptedSpeak implements SpeakProvider {
     if (this.mode === 'fail') throw new ProviderError('speak', this.label, 'scripted speak failure (HTTP 503)', { status: 503 });
     const total = Math.round((text.length * MS_PER_CHAR * SPEAK_RATE) / 1000);
     const chunk = SPEAK_RATE / 10;
+    const pitch = scriptedPitchHz(text);
     for (let start = 0; start < total && !signal.aborted; start += chunk) {
       const samples = new Int16Array(Math.min(chunk, total - start));
-      for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (start + i)) / SPEAK_RATE));
+      for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * pitch * (start + i)) / SPEAK_RATE));
       await delay(5, signal);
       yield { samples, sampleRate: SPEAK_RATE };
     }
