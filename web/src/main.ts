@@ -259,6 +259,7 @@ function readForm(): PageSettings {
     prompt: value('prompt'),
     greeting: value('greeting'),
     voice: value('voice'),
+    listenProvider: value('listenProvider'),
     speakProvider: value('speakProvider'),
     thinkProvider: value('thinkProvider'),
     thinkModel: value('thinkModel'),

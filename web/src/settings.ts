@@ -6,6 +6,7 @@ export interface PageSettings {
   prompt: string;
   greeting: string;
   voice: string;
+  listenProvider: string;
   speakProvider: string;
   thinkProvider: string;
   thinkModel: string;
@@ -22,8 +23,10 @@ export const DEFAULTS: PageSettings = {
   prompt: 'You are a friendly voice assistant. Keep answers short.',
   greeting: 'Hello! How can I help?',
   voice: '',
-  speakProvider: '',
-  thinkProvider: '',
+  // `local` names the server's embedded engines; cloud types need keys on the server.
+  listenProvider: 'local',
+  speakProvider: 'local',
+  thinkProvider: 'local',
   thinkModel: '',
   functions: '[]',
 };
@@ -64,17 +67,13 @@ export function buildSettings(page: PageSettings): BuiltSettings {
       parameters: definition.parameters ?? { type: 'object', properties: {} },
     };
   });
-  const think: Record<string, unknown> = { prompt: page.prompt };
-  if (page.thinkProvider) {
-    think['provider'] = page.thinkModel ? { type: page.thinkProvider, model: page.thinkModel } : { type: page.thinkProvider };
-  }
+  if (!page.thinkProvider) throw new Error('Think provider is required (local: the server\'s own engine)');
+  const provider = (type: string, model: string): { type: string; model?: string } => (model ? { type, model } : { type });
+  const think: Record<string, unknown> = { provider: provider(page.thinkProvider, page.thinkModel), prompt: page.prompt };
   if (functions.length > 0) think['functions'] = functions;
   const agent: AgentSettings['agent'] = { think: think as AgentSettings['agent']['think'] };
-  if (page.speakProvider || page.voice) {
-    const provider: Record<string, unknown> = { type: page.speakProvider || 'deepgram' };
-    if (page.voice) provider['model'] = page.voice;
-    agent.speak = { provider: provider as { type: string } };
-  }
+  if (page.listenProvider) agent.listen = { provider: { type: page.listenProvider } };
+  if (page.speakProvider || page.voice) agent.speak = { provider: provider(page.speakProvider || 'local', page.voice) };
   if (page.greeting) agent.greeting = page.greeting;
   return {
     settings: {
