@@ -10,6 +10,14 @@ import { buildPage, launchChromium, screenshotPath, serveDir } from './support/b
 import { saveSettingsScript, snapshotHooks } from './support/browser.js';
 import type { PageHooks } from './support/browser.js';
 
+/** A steady tone the whole time: only press-to-talk decides what the server hears. */
+function toneWav(): Uint8Array {
+  const rate = 48000;
+  const pcm = Buffer.alloc(rate * 2 * 2);
+  for (let i = 0; i < pcm.length / 2; i++) pcm.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 300 * i) / rate)), i * 2);
+  return encodeWav(pcm, { sampleRate: rate });
+}
+
 /** 1 s of quiet, 1 s of tone, 3 s of quiet: one utterance for the fake server's energy detector. */
 function micWav(): Uint8Array {
   const rate = 48000;
@@ -29,6 +37,7 @@ describe('browser page against the fake agent server', () => {
     site = await serveDir(page.dir);
     dir = await mkdtemp(join(tmpdir(), 'parley-web-test-'));
     await writeFile(join(dir, 'mic.wav'), micWav());
+    await writeFile(join(dir, 'tone.wav'), toneWav());
   });
   after(async () => {
     await site.close();
@@ -63,6 +72,53 @@ describe('browser page against the fake agent server', () => {
       });
       assert.equal(server.sessions.at(-1)?.protocol, 'token');
       await tab.screenshot({ path: await screenshotPath('page-fake.png'), fullPage: true });
+
+      // Barge-in: 3 s of agent audio queued, then UserStartedSpeaking drops what was not played.
+      const session = server.sessions.at(-1);
+      assert.ok(session);
+      const before = await tab.evaluate(snapshotHooks);
+      const tone = Buffer.alloc(24000 * 2 * 3);
+      for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
+      for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
+      await tab.waitForFunction(
+        (expected) => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= expected,
+        before.samplesScheduled + 24000 * 3,
+      );
+      session.send({ type: 'UserStartedSpeaking' });
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.flushes > 0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const flushed = await tab.evaluate(snapshotHooks);
+      assert.equal(flushed.flushes, 1);
+      assert.ok(flushed.samplesPlayed - before.samplesPlayed < 24000 * 2, 'the queued audio was not all played');
+      assert.equal(flushed.state, 'listening');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('press-to-talk sends silence until the button is held', async () => {
+    const browser = await launchChromium(join(dir, 'tone.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      await tab.check('input[value="push-to-talk"]');
+      const next = server.nextSession();
+      await tab.click('#session');
+      const session = await next;
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.framesSent > 50);
+      const quiet = session.received.filter((r) => r.kind === 'binary');
+      assert.ok(quiet.every((r) => r.kind === 'binary' && r.bytes.every((b) => b === 0)), 'released: only silence');
+      await tab.locator('#ptt').dispatchEvent('pointerdown');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await tab.locator('#ptt').dispatchEvent('pointerup');
+      await tab.waitForFunction(
+        () => (globalThis as unknown as { __parley: PageHooks }).__parley.transcript.some((l) => l.kind === 'assistant'),
+        undefined,
+        { timeout: 20_000 },
+      );
+      const hooks = await tab.evaluate(snapshotHooks);
+      assert.match(hooks.transcript.find((l) => l.kind === 'user')?.text ?? '', /^I heard \d/);
     } finally {
       await browser.close();
     }

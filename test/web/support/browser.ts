@@ -51,7 +51,8 @@ export async function serveDir(dir: string): Promise<{ url: string; close(): Pro
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((done) => http.close(() => done())) };
 }
 
-export async function launchChromium(micWav: string): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/** `loop`: the fake microphone repeats the file instead of going quiet after it. */
+export async function launchChromium(micWav: string, loop = false): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -67,7 +68,7 @@ export async function launchChromium(micWav: string): Promise<{ context: Browser
       '--autoplay-policy=no-user-gesture-required',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${micWav}%noloop`,
+      `--use-file-for-fake-audio-capture=${micWav}${loop ? '' : '%noloop'}`,
     ],
   });
   return {
