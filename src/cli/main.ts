@@ -55,7 +55,11 @@ program
 
 registerModelsCommand(program);
 registerTalkCommand(program, async () => {
-  const parley = await startParley({ overrides: { port: 0, host: '127.0.0.1' }, env: { ...process.env, PARLEY_LOG_LEVEL: process.env['PARLEY_LOG_LEVEL'] ?? 'warn' } });
+  // A private server for this command only: loopback, any port, no keys, quiet logs.
+  const parley = await startParley({
+    overrides: { port: 0, host: '127.0.0.1', apiKeys: [] },
+    env: { ...process.env, PARLEY_LOG_LEVEL: process.env['PARLEY_LOG_LEVEL'] ?? 'error' },
+  });
   return { url: parley.server.url, close: () => parley.close() };
 });
 
