@@ -101,10 +101,9 @@ class ScriptedThink implements ThinkProvider {
   async *stream(request: ThinkRequest): AsyncIterable<ThinkEvent> {
     thinkRequests.push({ label: this.label, messages: [...request.messages], tools: request.tools.map((t) => t.name) });
     if (this.mode === 'fail') throw new ProviderError('think', this.label, 'scripted think failure (HTTP 500)', { status: 500 });
-    const last = request.messages.at(-1);
-    const reply = this.reply(request, last);
+    const reply = this.reply(request);
     if (typeof reply !== 'string') {
-      yield reply;
+      yield* reply;
       return;
     }
     for (const word of reply.split(/(?<= )/)) {
@@ -114,19 +113,31 @@ class ScriptedThink implements ThinkProvider {
     }
   }
 
-  private reply(request: ThinkRequest, last: ChatMessage | undefined): string | ThinkEvent {
-    if (last?.role === 'tool') return `The result is ${last.content}.`;
-    const text = last?.role === 'user' ? last.content : '';
-    const tool = request.tools.find((t) => text.toLowerCase().includes(t.name.replace(/_/g, ' ')));
-    if (tool !== undefined) {
-      return { type: 'tool_call', call: { id: `call_${thinkRequests.length}`, name: tool.name, arguments: JSON.stringify({ query: text }) } };
+  private call(name: string, args: unknown): ThinkEvent {
+    return { type: 'tool_call', call: { id: `call_${thinkRequests.length}_${name}`, name, arguments: JSON.stringify(args) } };
+  }
+
+  private reply(request: ThinkRequest): string | ThinkEvent[] {
+    const last = request.messages.at(-1);
+    if (last?.role === 'tool') {
+      // `always_tool` keeps calling while tools are offered, to test the bound on tool rounds.
+      const first = request.tools[0];
+      if (this.mode === 'always_tool' && first !== undefined) return [this.call(first.name, {})];
+      const results: string[] = [];
+      for (let i = request.messages.length - 1; i >= 0; i--) {
+        const message = request.messages[i];
+        if (message?.role !== 'tool') break;
+        results.unshift(message.content);
+      }
+      return `The result is ${results.join(' and ')}.`;
     }
+    const text = last?.role === 'user' ? last.content : '';
+    const tools = request.tools.filter((t) => text.toLowerCase().includes(t.name.replace(/_/g, ' ')));
+    if (tools.length > 0) return tools.map((tool) => this.call(tool.name, { query: text }));
     if (/story/i.test(text)) {
       return 'Once upon a time there was a voice agent. It spoke in long sentences so that people could interrupt it. Every sentence took a while to say out loud. The people listened for a moment and then they spoke. The agent stopped at once and remembered only what was heard. That was the end of the story.';
     }
-    if (/unknown function/i.test(text)) {
-      return { type: 'tool_call', call: { id: 'call_x', name: 'not_defined', arguments: '{}' } };
-    }
+    if (/unknown function/i.test(text)) return [{ type: 'tool_call', call: { id: 'call_x', name: 'not_defined', arguments: '{}' } }];
     return `You said: ${text}.`;
   }
 }
