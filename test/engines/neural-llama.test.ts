@@ -173,6 +173,7 @@ test('a worker crash fails the running reply with ProviderError and the next rep
     think.close?.();
     again.close?.();
   } finally {
+    await engine.close();
     await pool.close();
   }
 });

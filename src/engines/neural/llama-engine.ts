@@ -86,6 +86,7 @@ export class LlamaEngine {
   }
 
   async close(): Promise<void> {
+    await this.pool.request(LLAMA_JOBS.unload, {}).catch(() => undefined);
     if (this.ownsPool) await this.pool.close();
   }
 }

@@ -54,4 +54,6 @@ export const LLAMA_JOBS = {
   load: 'llama.load',
   generate: 'llama.generate',
   release: 'llama.release',
+  /** Frees everything native before the pool ends the worker. */
+  unload: 'llama.unload',
 } as const;

@@ -117,3 +117,19 @@ registerJobHandler<ReleasePayload, never, never>(LLAMA_JOBS.release, async ({ se
   sessions.delete(sessionId);
   session.chat.dispose({ disposeSequence: true });
 });
+
+// Native finalizers must not run while the thread is being torn down: free everything first.
+registerJobHandler(LLAMA_JOBS.unload, async () => {
+  for (const session of sessions.values()) session.chat.dispose({ disposeSequence: true });
+  sessions.clear();
+  const models = await Promise.allSettled(loaded.values());
+  loaded.clear();
+  for (const m of models) {
+    if (m.status !== 'fulfilled') continue;
+    await m.value.context.dispose();
+    await m.value.model.dispose();
+  }
+  const runtime = llama;
+  llama = undefined;
+  await (await runtime)?.dispose();
+});
