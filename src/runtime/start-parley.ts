@@ -9,6 +9,7 @@ import type { RunningServer } from '../server/index.js';
 import { defaultProviders } from './default-providers.js';
 import { loadNeuralFactories } from './neural.js';
 import { sessionAudioFactory } from './session-audio.js';
+import { warmUp } from './warm-up.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,6 +41,7 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
     logger,
     env,
     health: () => ({ engines: tiers }),
+    ready: warmUp(engines.providers, env, logger),
   });
   const freeEngines = async (): Promise<void> => {
     await engines.close();

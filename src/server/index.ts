@@ -22,6 +22,8 @@ export interface ServerOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Extra facts for /healthz, e.g. which engine tier is active. */
   health?: () => Record<string, unknown>;
+  /** Resolves once the engines are loaded; /healthz answers 503 "starting" until then. */
+  ready?: Promise<unknown>;
 }
 
 export interface RunningServer {
@@ -53,6 +55,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new ServerMetrics();
   const connections = new Set<Connection>();
   let draining = false;
+  let state: 'starting' | 'ok' | 'failed' = options.ready === undefined ? 'ok' : 'starting';
+  options.ready?.then(
+    () => {
+      state = 'ok';
+    },
+    (err: unknown) => {
+      state = 'failed';
+      logger.error({ err }, 'engines failed to load');
+    },
+  );
 
   if (config.apiKeys.length === 0) {
     logger.warn('PARLEY_API_KEYS is not set: any client may connect');
@@ -78,8 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   async function handleHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname === '/healthz') {
-      const status = draining ? 'draining' : 'ok';
-      response.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
+      const status = draining ? 'draining' : state;
+      response.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ status, sessions: connections.size, ...options.health?.() }));
       return;
     }

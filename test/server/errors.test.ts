@@ -6,6 +6,11 @@ import type { RunningServer } from '../../src/server/index.js';
 import { AgentSocket } from '../support/agent-socket.js';
 import type { Json } from '../support/agent-socket.js';
 import { startTestServer } from '../support/test-server.js';
+import { scriptedProviders } from '../support/scripted-providers.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { sessionAudioFactory } from '../../src/runtime/session-audio.js';
+import { loadServerConfig } from '../../src/server/config.js';
+import { startServer } from '../../src/server/index.js';
 
 const LINEAR16 = { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: 'linear16', sample_rate: 16000 } };
 
@@ -289,6 +294,28 @@ describe('timers, limits, auth and drain', () => {
       await assert.rejects(AgentSocket.open(`${server.url}/agent`), /HTTP 503/);
       await assert.rejects(AgentSocket.open(`${server.url}/nowhere`), /HTTP 404/);
       first.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('/healthz answers 503 "starting" until the engines are loaded, then 200', async () => {
+    let loaded: () => void = () => undefined;
+    const server = await startServer({
+      config: { ...loadServerConfig({}), port: 0 },
+      providers: scriptedProviders(),
+      createAudio: sessionAudioFactory(200),
+      logger: silentLogger(),
+      ready: new Promise<void>((resolve) => (loaded = resolve)),
+    });
+    try {
+      const health = `${server.url.replace('ws', 'http')}/healthz`;
+      const before = await fetch(health);
+      assert.equal(before.status, 503);
+      assert.equal(((await before.json()) as Json).status, 'starting');
+      loaded();
+      await new Promise((r) => setImmediate(r));
+      assert.equal((await fetch(health)).status, 200);
     } finally {
       await server.close();
     }
