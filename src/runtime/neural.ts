@@ -1,11 +1,55 @@
+import { cpus } from 'node:os';
 import type { Logger } from '../core/logger.js';
+import { LlamaEngine } from '../engines/neural/llama-engine.js';
+import { SherpaTtsEngine } from '../engines/neural/sherpa-tts-engine.js';
+import { WhisperEngine } from '../engines/neural/whisper-engine.js';
+import { createWhisperListen } from '../listen/whisper/index.js';
+import { detectNeuralModels } from '../models/detect.js';
+import { createSherpaSpeak } from '../speak/sherpa/index.js';
+import { createLlamaThink } from '../think/llama/index.js';
 import type { NeuralFactories } from './default-providers.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The neural tier's factories for the model files present in the cache (none yet). */
-export async function loadNeuralFactories(env: Env, logger: Logger): Promise<{ factories: NeuralFactories; close(): Promise<void> }> {
-  void env;
-  void logger;
-  return { factories: {}, close: async () => undefined };
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * The neural tier's factories for the model files present (PARLEY_MODELS_DIR or the explicit
+ * PARLEY_*_MODEL paths). Each engine is one per process, shared by the sessions, and loads its
+ * model on first use; `close` frees their native state.
+ */
+export function loadNeuralFactories(env: Env, logger: Logger): { factories: NeuralFactories; close(): Promise<void> } {
+  const models = detectNeuralModels(env);
+  const factories: NeuralFactories = {};
+  const closers: (() => Promise<void>)[] = [];
+  if (models.llm !== undefined) {
+    // llama.cpp spin-waits: more threads than cores makes it crawl, so default to the cores.
+    const engine = new LlamaEngine({
+      modelPath: models.llm,
+      threads: positive(env['PARLEY_LLM_THREADS'], cpus().length),
+      maxSessions: positive(env['PARLEY_LLM_MAX_SESSIONS'], 4),
+    });
+    factories.think = (settings, context) => createLlamaThink(settings, context, { engine });
+    closers.push(() => engine.close());
+  }
+  if (models.stt !== undefined) {
+    const engine = new WhisperEngine({ modelPath: models.stt });
+    factories.listen = (settings, context) => createWhisperListen(settings, context, { engine });
+    closers.push(() => engine.close());
+  }
+  if (models.tts !== undefined) {
+    const engine = new SherpaTtsEngine({ voice: models.tts });
+    factories.speak = (settings, context) => createSherpaSpeak(settings, context, { engine });
+    closers.push(() => engine.close());
+  }
+  logger.info({ llm: models.llm, stt: models.stt, tts: models.tts?.model }, 'neural models');
+  return {
+    factories,
+    close: async () => {
+      await Promise.all(closers.map((close) => close()));
+    },
+  };
 }

@@ -30,7 +30,7 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
   const logger = options.logger ?? createLogger(env['PARLEY_LOG_LEVEL']);
   const config: ServerConfig = { ...loadServerConfig(env), ...options.overrides };
   if (config.webDir === undefined && existsSync(BUILT_WEB_DIR)) config.webDir = BUILT_WEB_DIR;
-  const neural = await loadNeuralFactories(env, logger);
+  const neural = loadNeuralFactories(env, logger);
   const engines = defaultProviders(env, neural.factories);
   const tiers = { ...engines.tiers };
   logger.info({ engines: tiers }, 'local engines');

@@ -42,6 +42,8 @@ export function synthesizeWithFlite(text: string, voice: FliteVoice): FliteChunk
       ConsoleStdout.lineBuffered((line) => messages.push(line)),
       new PreopenDirectory('/out', out),
     ],
+    // The shim logs every call unless told not to.
+    { debug: false },
   );
   const instance = new wasm.Instance(fliteModule(), { wasi_snapshot_preview1: wasi.wasiImport });
   const code = wasi.start(instance);
