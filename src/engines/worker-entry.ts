@@ -1,8 +1,11 @@
-// Entry of every pool worker: imports the worker modules named in workerData (each registers its
-// job handlers), then runs jobs as the pool asks. Several jobs may interleave in one worker.
+// Entry of every pool worker: imports the worker modules named in its worker data (each registers
+// its job handlers), then runs jobs as the pool asks. Several jobs may interleave in one worker.
+// It runs as a worker thread or, for isolated pools, as a child process (worker-host.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { AsyncQueue } from './async-queue.js';
+import { WORKER_DATA_ENV } from './worker-host.js';
+import type { WorkerData } from './worker-host.js';
 import { jobHandlerFor } from './worker-runtime.js';
 import { serializeError } from './worker-messages.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
@@ -12,12 +15,38 @@ interface RunningJob {
   input: AsyncQueue<unknown>;
 }
 
-const port = parentPort;
-if (port === null) throw new Error('worker-entry must run in a worker thread');
-const { modules } = workerData as { modules: string[] };
+interface Port {
+  post(message: FromWorker, transfer?: readonly TransferListItem[]): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+  data: WorkerData;
+}
 
-const post = (message: FromWorker, transfer?: readonly TransferListItem[]): void =>
-  port.postMessage(message, transfer as TransferListItem[] | undefined);
+function connect(): Port {
+  const thread = parentPort;
+  if (thread !== null) {
+    return {
+      post: (message, transfer) => thread.postMessage(message, transfer as TransferListItem[] | undefined),
+      onMessage: (listener) => thread.on('message', listener),
+      data: workerData as WorkerData,
+    };
+  }
+  const send = process.send?.bind(process);
+  const data = process.env[WORKER_DATA_ENV];
+  if (send === undefined || data === undefined) throw new Error('worker-entry must run in a worker thread or a forked child');
+  // The parent going away ends this process too.
+  process.on('disconnect', () => process.exit(0));
+  return {
+    post: (message) => {
+      if (process.connected) send(message);
+    },
+    onMessage: (listener) => process.on('message', (message) => listener(message as ToWorker)),
+    data: JSON.parse(data) as WorkerData,
+  };
+}
+
+const port = connect();
+const { modules } = port.data;
+const post = port.post;
 
 const jobs = new Map<number, RunningJob>();
 
@@ -52,7 +81,7 @@ async function start(id: number, kind: string, payload: unknown): Promise<void> 
   }
 }
 
-port.on('message', (message: ToWorker) => {
+port.onMessage((message) => {
   switch (message.t) {
     case 'start':
       void start(message.id, message.kind, message.payload);

@@ -28,11 +28,12 @@
  * - Results are not flow-controlled: a job's results wait in memory until read.
  * - Idle workers are unref'd: an idle pool does not keep the process alive; `close()` ends them.
  */
-import { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { AsyncQueue } from './async-queue.js';
 import type { FromWorker, SerializedError, ToWorker } from './worker-messages.js';
+import { startWorkerHost } from './worker-host.js';
+import type { Isolation, WorkerHost } from './worker-host.js';
 
 /** The queue is full: the caller should shed load (e.g. refuse the session or warn). */
 export class PoolBusyError extends Error {
@@ -85,6 +86,11 @@ export interface WorkerPoolOptions {
   jobsPerWorker?: number;
   /** Jobs that may wait for a free slot before `run` throws PoolBusyError (default 64). */
   maxQueue?: number;
+  /**
+   * 'thread' (default) or 'process': a child process for engines whose native code may abort
+   * (a crash or teardown abort in a worker thread would end the whole server).
+   */
+  isolation?: Isolation;
 }
 
 export interface RunOptions {
@@ -179,12 +185,12 @@ class PoolWorker {
   terminating = false;
   lastError: Error | undefined;
 
-  constructor(readonly thread: Worker) {
+  constructor(readonly thread: WorkerHost) {
     thread.unref();
   }
 
   post(message: ToWorker, transfer?: readonly TransferListItem[]): void {
-    this.thread.postMessage(message, transfer as TransferListItem[] | undefined);
+    this.thread.post(message, transfer);
   }
 
   /** A busy worker keeps the process alive (its callers await it); an idle one does not. */
@@ -304,17 +310,14 @@ export class WorkerPool {
 
   private spawn(): PoolWorker {
     const entry = workerModuleUrl(import.meta.url, './worker-entry');
-    const workerData = { modules: this.options.modules.map((url) => url.href) };
-    const thread = entry.pathname.endsWith('.ts')
-      ? new Worker(tsxBootstrap(entry), { eval: true, workerData })
-      : new Worker(entry, { workerData });
+    const thread = startWorkerHost(this.options.isolation ?? 'thread', entry, { modules: this.options.modules.map((url) => url.href) });
     const worker = new PoolWorker(thread);
     this.workers.push(worker);
-    thread.on('message', (message: FromWorker) => this.onMessage(worker, message));
-    thread.on('error', (err) => {
+    thread.onMessage((message) => this.onMessage(worker, message));
+    thread.onError((err) => {
       worker.lastError = err;
     });
-    thread.on('exit', (code) => this.onExit(worker, code));
+    thread.onExit((code) => this.onExit(worker, code));
     return worker;
   }
 
@@ -371,10 +374,4 @@ export class WorkerPool {
     job.finish();
     job.results.fail(error);
   }
-}
-
-/** Under tsx (tests, `npm run bench`), workers must register tsx's loader before importing `.ts`. */
-function tsxBootstrap(entry: URL): string {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
 }

@@ -157,6 +157,7 @@ test('a worker crash fails the running reply with ProviderError and the next rep
     modules: [llamaWorkerModule(), workerModuleUrl(import.meta.url, './neural-crash-worker')],
     size: 1,
     jobsPerWorker: 4,
+    isolation: 'process',
   });
   const engine = new LlamaEngine({ modelPath: chattyPath, contextSize: 512, maxSessions: 2, threads: 1, pool });
   try {

@@ -129,21 +129,23 @@ test('a handler that throws fails only its job, with the worker error', async ()
   }
 });
 
-test('a crashed worker fails its jobs and is replaced; other workers carry on', async () => {
-  const pool = testPool({ size: 2, jobsPerWorker: 4 });
-  try {
-    const survivor = pool.run<null, number, number>('running-sum', null);
-    survivor.send(5);
-    const crashing = pool.run('crash', null);
-    await assert.rejects(collect(crashing), WorkerCrashedError);
-    survivor.send(7);
-    survivor.end();
-    assert.deepEqual(await collect(survivor), [5, 12]);
-    assert.deepEqual(await pool.request('sleep', { ms: 1 }), 'slept', 'a replacement worker takes jobs');
-  } finally {
-    await pool.close();
-  }
-});
+for (const isolation of ['thread', 'process'] as const) {
+  test(`a crashed worker (${isolation}) fails its jobs and is replaced; other workers carry on`, async () => {
+    const pool = testPool({ size: 2, jobsPerWorker: 4, isolation });
+    try {
+      const survivor = pool.run<null, number, number>('running-sum', null);
+      survivor.send(5);
+      const crashing = pool.run('crash', null);
+      await assert.rejects(collect(crashing), WorkerCrashedError);
+      survivor.send(7);
+      survivor.end();
+      assert.deepEqual(await collect(survivor), [5, 12]);
+      assert.deepEqual(await pool.request('sleep', { ms: 1 }), 'slept', 'a replacement worker takes jobs');
+    } finally {
+      await pool.close();
+    }
+  });
+}
 
 test('close() fails unfinished jobs and refuses new ones', async () => {
   const pool = testPool({ size: 1, jobsPerWorker: 1 });

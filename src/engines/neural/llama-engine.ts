@@ -55,6 +55,7 @@ export class LlamaEngine {
     };
     this.ownsPool = options.pool === undefined;
     // One worker: the model is loaded once; its sessions interleave there (llama.cpp batches them).
+    // A child process: llama.cpp's addon aborts the whole process when its worker dies mid-reply.
     this.pool =
       options.pool ??
       new WorkerPool({
@@ -63,6 +64,7 @@ export class LlamaEngine {
         size: 1,
         jobsPerWorker: this.spec.maxSessions * 2 + 2,
         maxQueue: this.spec.maxSessions * 2,
+        isolation: 'process',
       });
   }
 

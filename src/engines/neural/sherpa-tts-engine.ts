@@ -22,6 +22,7 @@ export class SherpaTtsEngine {
       size: options.workers ?? 2,
       jobsPerWorker: 1,
       maxQueue: 32,
+      isolation: 'process',
     });
   }
 

@@ -26,7 +26,8 @@ export class WhisperEngine {
   constructor(options: WhisperEngineOptions) {
     this.model = { modelPath: options.modelPath, threads: options.threads ?? 2, language: options.language ?? 'en' };
     const sessions = Math.max(1, options.maxSessions ?? 8);
-    this.pool = new WorkerPool({ name: 'whisper', modules: [whisperWorkerModule()], size: 1, jobsPerWorker: sessions + 2, maxQueue: sessions });
+    // A child process, as for the LLM: a native abort in whisper.cpp must not end the server.
+    this.pool = new WorkerPool({ name: 'whisper', modules: [whisperWorkerModule()], size: 1, jobsPerWorker: sessions + 2, maxQueue: sessions, isolation: 'process' });
   }
 
   /** One utterance (PCM16 mono 16 kHz) to text. */
