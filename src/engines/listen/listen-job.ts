@@ -23,8 +23,10 @@ export interface ListenJobPayload {
 /** PCM16 mono 16 kHz of any length, or a request to finalize the current utterance now. */
 export type ListenJobInput = Int16Array | { t: 'forceEndTurn' };
 
+/** What every listening job (pocketsphinx, whisper) reports back, in order. */
 export type ListenJobEvent =
   | { t: 'ready' }
   | { t: 'speechStarted' }
   | { t: 'interim'; text: string }
-  | { t: 'endOfTurn'; text: string };
+  /** `audioMs` of speech finalized in `finalizeMs`, where the engine measures it. */
+  | { t: 'endOfTurn'; text: string; audioMs?: number; finalizeMs?: number };

@@ -20,13 +20,8 @@ export interface WhisperListenPayload {
   turn: TurnSettings;
 }
 
-export type WhisperListenInput = Int16Array | { t: 'forceEndTurn' };
-
-export type WhisperListenEvent =
-  | { t: 'ready' }
-  | { t: 'speechStarted' }
-  /** `audioMs` of speech transcribed in `transcribeMs` (finalization delay). */
-  | { t: 'endOfTurn'; text: string; audioMs: number; transcribeMs: number };
+/** Whisper listening jobs speak the same messages as the classic ones (no interims). */
+export type { ListenJobInput as WhisperListenInput, ListenJobEvent as WhisperListenEvent } from '../listen/listen-job.js';
 
 export interface WhisperTranscribePayload {
   model: WhisperModelSpec;

@@ -103,7 +103,7 @@ registerJobHandler<WhisperListenPayload, WhisperListenInput, WhisperListenEvent>
     transcribing = transcribing.then(async () => {
       const started = performance.now();
       const text = job.signal.aborted ? '' : await transcribe(pcm, payload.model);
-      job.emit({ t: 'endOfTurn', text, audioMs: (pcm.length / VAD_SAMPLE_RATE) * 1000, transcribeMs: performance.now() - started });
+      job.emit({ t: 'endOfTurn', text, audioMs: (pcm.length / VAD_SAMPLE_RATE) * 1000, finalizeMs: performance.now() - started });
     });
   });
   try {

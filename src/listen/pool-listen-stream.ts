@@ -1,0 +1,98 @@
+import { ProviderError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ListenJobEvent, ListenJobInput } from '../engines/listen/listen-job.js';
+import type { PoolJob } from '../engines/worker-pool.js';
+import type { ListenEvents, ListenStream } from './types.js';
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A listening session whose engine runs as one long job in a worker pool (pocketsphinx, whisper):
+ * audio frames go in, turn events come out. Resolves once the worker has loaded the engine;
+ * a failure before that rejects, after that it is reported through `events.failed`.
+ */
+export async function openPoolListen(
+  label: string,
+  startJob: () => PoolJob<ListenJobInput, ListenJobEvent>,
+  events: ListenEvents,
+  logger: Logger,
+): Promise<ListenStream> {
+  let job: PoolJob<ListenJobInput, ListenJobEvent>;
+  try {
+    job = startJob();
+  } catch (err) {
+    throw new ProviderError('listen', label, `cannot start listening: ${message(err)}`, { cause: err });
+  }
+  const stream = new PoolListenStream(label, job, events, logger);
+  await stream.started;
+  return stream;
+}
+
+class PoolListenStream implements ListenStream {
+  readonly started: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly label: string,
+    private readonly job: PoolJob<ListenJobInput, ListenJobEvent>,
+    private readonly events: ListenEvents,
+    private readonly logger: Logger,
+  ) {
+    this.started = new Promise((resolve, reject) => void this.pump(resolve, reject));
+  }
+
+  write(samples: Int16Array): void {
+    if (this.closed || samples.length === 0) return;
+    // A copy is moved to the worker: the caller may reuse its buffer.
+    const copy = samples.slice();
+    this.job.send(copy, [copy.buffer]);
+  }
+
+  forceEndTurn(): boolean {
+    if (this.closed) return false;
+    this.job.send({ t: 'forceEndTurn' });
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.job.cancel();
+  }
+
+  private async pump(resolve: () => void, reject: (err: unknown) => void): Promise<void> {
+    let ready = false;
+    try {
+      for await (const event of this.job) {
+        if (this.closed) return;
+        switch (event.t) {
+          case 'ready':
+            ready = true;
+            resolve();
+            break;
+          case 'speechStarted':
+            this.events.speechStarted();
+            break;
+          case 'interim':
+            this.events.interim(event.text);
+            break;
+          case 'endOfTurn':
+            if (event.finalizeMs !== undefined) {
+              this.logger.debug({ provider: this.label, audioMs: event.audioMs, finalizeMs: event.finalizeMs }, 'turn finalized');
+            }
+            this.events.endOfTurn(event.text);
+            break;
+        }
+      }
+      if (!this.closed) throw new Error('the listen job ended unexpectedly');
+    } catch (err) {
+      if (this.closed) return;
+      this.closed = true;
+      const error = new ProviderError('listen', this.label, `speech recognition failed: ${message(err)}`, { cause: err });
+      if (ready) this.events.failed(error);
+      else reject(error);
+    }
+  }
+}
