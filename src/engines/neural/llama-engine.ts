@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { WorkerPool, workerModuleUrl } from '../worker-pool.js';
 import type { ChatMessage, ToolDefinition } from '../../think/types.js';
@@ -18,7 +19,7 @@ export interface LlamaEngineOptions {
   contextSize?: number;
   /** Sessions holding a sequence at once (default 4); one more gets a clear error. */
   maxSessions?: number;
-  /** Inference threads (default: llama.cpp's choice). */
+  /** Inference threads (default: the core count). */
   threads?: number;
   /** A pool that has `llamaWorkerModule()` among its modules; by default the engine makes its own. */
   pool?: WorkerPool;
@@ -51,7 +52,8 @@ export class LlamaEngine {
       modelPath: options.modelPath,
       contextSize: options.contextSize ?? 4096,
       maxSessions: Math.max(1, options.maxSessions ?? 4),
-      threads: options.threads ?? 0,
+      // llama.cpp's own default (0) measured 450 ms per token here against 4 ms with the core count.
+      threads: options.threads ?? availableParallelism(),
     };
     this.ownsPool = options.pool === undefined;
     // One worker: the model is loaded once; its sessions interleave there (llama.cpp batches them).
