@@ -84,14 +84,21 @@ describe('real speech through the server', () => {
     socket.close();
   });
 
-  it('a rules agent whose patterns become the grammar hears the cards clips right and answers them', async () => {
+  it('a rules agent whose patterns become the grammar hears the cards clips and answers each with an intent', async () => {
     const socket = await session(parley, { provider: { type: 'rules', rules: CARD_RULES } });
+    let errors = 0;
+    let words = 0;
     for (const clip of cardsClips()) {
       const heard = await say(socket, pcm(clip.path));
-      assert.equal(heard, clip.transcript);
+      const result = wordErrors(clip.transcript, heard);
+      errors += result.errors;
+      words += result.words;
       const reply = socket.events('ConversationText').filter((e) => e.role === 'assistant').at(-1);
-      assert.notEqual(reply?.content, 'Please name your cards.', `"${clip.transcript}" matched an intent`);
+      assert.notEqual(reply?.content, 'Please name your cards.', `"${heard}" matched an intent`);
+      await socket.waitFor('AgentAudioDone', () => true, 30_000);
     }
+    // engines.md measured 4.8 % with the cards grammar (open vocabulary: 23.8 %).
+    assert.ok(errors / words <= 0.1, `cards WER ${((100 * errors) / words).toFixed(1)} % over ${words} words`);
     socket.close();
   });
 });
