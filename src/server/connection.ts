@@ -222,7 +222,15 @@ export class Connection {
       const session = new Session({
         config,
         providers: this.deps.providers,
-        io: { emit: (event) => this.emit(event), sendAudio: (frame) => this.sendAudio(frame), fatal: (error) => this.fatal(error) },
+        io: {
+          emit: (event) => this.emit(event),
+          sendAudio: (frame) => this.sendAudio(frame),
+          fatal: (error) => this.fatal(error),
+          end: () => {
+            this.dispose();
+            this.socket.close(NORMAL_CLOSURE, 'closed by the client');
+          },
+        },
         audio,
         logger: this.logger,
         env: this.deps.env,

@@ -3,7 +3,7 @@ import type { WarningNotice } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProviderContext } from '../core/provider-context.js';
 import type { Providers } from '../core/providers.js';
-import type { AgentConfig, FunctionDefinition, HistoryItem, ThinkSettings } from '../protocol/agent-config.js';
+import type { AgentConfig, HistoryItem, ThinkSettings } from '../protocol/agent-config.js';
 import { normalizeListen, normalizeSpeak, normalizeThink } from '../protocol/normalize.js';
 import type { ClientMessage } from '../protocol/parse.js';
 import type { ServerEvent } from '../protocol/server-events.js';
@@ -24,6 +24,8 @@ export interface SessionIO {
   sendAudio(frame: Uint8Array): void;
   /** A fatal error: the server sends `Error` and closes the connection. */
   fatal(error: ProtocolError): void;
+  /** The client asked to end the session (the Go SDK's `Close` message): close normally. */
+  end(): void;
 }
 
 /** Audio plumbing built by the server for the session's formats (audio/). */
@@ -82,7 +84,7 @@ export class Session {
     this.speak = this.buildSpeak(config);
   }
 
-  /** Opens the listener; throws FAILED_TO_START_LISTENING. Then greets. */
+  /** Opens the listener (throws FAILED_TO_START_LISTENING) and preloads the context. */
   async start(): Promise<void> {
     await this.openListen();
     for (const item of this.contextToPreload()) this.conversation.add(item);
@@ -115,7 +117,9 @@ export class Session {
       case 'SettingsConfiguration':
         throw new ProtocolError('SETTINGS_ALREADY_APPLIED', 'Settings were already applied to this session; send them only once');
       case 'KeepAlive':
+        return;
       case 'Close':
+        this.deps.io.end();
         return;
       case 'UpdatePrompt': {
         const prompt = message.body.prompt ?? message.body.instructions;
@@ -274,7 +278,7 @@ export class Session {
       kind: 'think',
       providers: this.think,
       messages: this.conversation.toMessages(),
-      functions: this.thinkSettings.functions as readonly FunctionDefinition[],
+      functions: this.thinkSettings.functions,
     };
   }
 

@@ -182,4 +182,11 @@ describe('session behaviour', () => {
     assert.ok(Math.abs(socket.audioBytes() - String(reply.content).length * 40 * 8) < 400);
     socket.close();
   });
+
+  it('a Close message (Go SDK) ends the session with a normal close', async () => {
+    const socket = await applied(server);
+    socket.send({ type: 'Close' });
+    assert.equal(await socket.closed(), 1000);
+    assert.deepEqual(socket.events('Error'), []);
+  });
 });
