@@ -211,6 +211,18 @@ describe('errors and warnings', () => {
     socket.close();
   });
 
+  it('SLOW_THINK_REQUEST while the LLM has not answered for 5 s, then its answer', async () => {
+    const socket = await applied(server, settings({ think: { provider: { type: 'scripted', model: 'slow', first_token_delay_ms: 5400 } } }));
+    socket.send({ type: 'InjectUserMessage', content: 'hello' });
+    const warning = await socket.waitFor('Warning');
+    assert.equal(warning.code, 'SLOW_THINK_REQUEST');
+    assert.match(String(warning.description), /scripted\/slow has not answered yet/);
+    const reply = await socket.waitFor('ConversationText', (e) => e.role === 'assistant', 30_000);
+    assert.match(String(reply.content), /^You said/);
+    assert.equal(socket.events('Warning').length, 1, 'the warning stops once tokens flow');
+    socket.close();
+  });
+
   it('FORCE_END_TURN_UNSUPPORTED warning with a listener that cannot force the end of turn', async () => {
     const socket = await applied(server);
     socket.send({ type: 'ForceEndTurn' });
@@ -252,12 +264,20 @@ describe('timers, limits, auth and drain', () => {
   });
 
   it('MAXIMUM_SESSION_LENGTH_APPROACHING, then MAXIMUM_SESSION_LENGTH_REACHED', async () => {
-    const server = await startTestServer({ maxSessionMs: 900, sessionWarningMs: 600 });
+    const server = await startTestServer({ maxSessionMs: 1500, sessionWarningMs: 1000 });
     try {
       const socket = await applied(server);
+      await new Promise((r) => setTimeout(r, 700));
+      // A younger session is not at its limit when the first one reaches its own.
+      const younger = await applied(server);
       const warning = await socket.waitFor('Warning');
       assert.equal(warning.code, 'MAXIMUM_SESSION_LENGTH_APPROACHING');
+      assert.match(String(warning.description), /will end in 1 s/);
       await expectFatal(socket, 'MAXIMUM_SESSION_LENGTH_REACHED');
+      assert.equal(younger.closeCode, undefined);
+      younger.send({ type: 'InjectUserMessage', content: 'hello' });
+      assert.equal((await younger.waitFor('ConversationText', (e) => e.role === 'assistant')).content, 'You said: hello.');
+      younger.close();
     } finally {
       await server.close();
     }

@@ -96,11 +96,17 @@ class ScriptedListen implements ListenProvider {
  * name the user mentions, tells a long story when asked, fails when asked to, else echoes.
  */
 class ScriptedThink implements ThinkProvider {
-  constructor(readonly label: string, private readonly mode: string | undefined, private readonly tokenDelayMs: number) {}
+  constructor(
+    readonly label: string,
+    private readonly mode: string | undefined,
+    private readonly tokenDelayMs: number,
+    private readonly firstTokenDelayMs: number,
+  ) {}
 
   async *stream(request: ThinkRequest): AsyncIterable<ThinkEvent> {
     thinkRequests.push({ label: this.label, messages: [...request.messages], tools: request.tools.map((t) => t.name) });
     if (this.mode === 'fail') throw new ProviderError('think', this.label, 'scripted think failure (HTTP 500)', { status: 500 });
+    await delay(this.firstTokenDelayMs, request.signal);
     const reply = this.reply(request);
     if (typeof reply !== 'string') {
       yield* reply;
@@ -190,7 +196,7 @@ export function scriptedProviders(options: ScriptedOptions = {}): Providers {
   }
   for (const type of thinkTypes) {
     providers.think.register(type, (settings) =>
-      new ScriptedThink(`scripted/${settings.provider.model ?? 'default'}`, option<string | undefined>(settings.provider, 'mode', undefined), option(settings.provider, 'token_delay_ms', 2)),
+      new ScriptedThink(`scripted/${settings.provider.model ?? 'default'}`, option<string | undefined>(settings.provider, 'mode', undefined), option(settings.provider, 'token_delay_ms', 2), option(settings.provider, 'first_token_delay_ms', 0)),
     );
   }
   for (const type of listenTypes) {
