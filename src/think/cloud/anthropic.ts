@@ -12,6 +12,7 @@ import { guarded } from '../../providers/guard.js';
 import { envKey } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolDefinition } from '../types.js';
+import { toTurns } from './turns.js';
 
 const DEFAULT_MODEL = 'claude-haiku-4-5';
 const DEFAULT_MAX_TOKENS = 1024;
@@ -29,39 +30,12 @@ function parseArguments(text: string): unknown {
  * tool_use turn, and merges nothing itself: consecutive same-role turns are joined here.
  */
 export function toAnthropicMessages(messages: readonly ChatMessage[]): { system: string; messages: MessageParam[] } {
-  const system: string[] = [];
-  const out: { role: 'user' | 'assistant'; content: ContentBlockParam[] }[] = [];
-  const push = (role: 'user' | 'assistant', blocks: ContentBlockParam[]): void => {
-    if (blocks.length === 0) return;
-    const last = out.at(-1);
-    if (last !== undefined && last.role === role) last.content.push(...blocks);
-    else out.push({ role, content: blocks });
-  };
-  for (const m of messages) {
-    switch (m.role) {
-      case 'system':
-        system.push(m.content);
-        break;
-      case 'user':
-        push('user', m.content === '' ? [] : [{ type: 'text', text: m.content }]);
-        break;
-      case 'assistant':
-        push('assistant', [
-          ...(m.content === '' ? [] : [{ type: 'text' as const, text: m.content }]),
-          ...(m.toolCalls ?? []).map((c) => ({
-            type: 'tool_use' as const,
-            id: c.id,
-            name: c.name,
-            input: parseArguments(c.arguments),
-          })),
-        ]);
-        break;
-      case 'tool':
-        push('user', [{ type: 'tool_result', tool_use_id: m.toolCallId, content: m.content }]);
-        break;
-    }
-  }
-  return { system: system.join('\n\n'), messages: out };
+  const { system, turns } = toTurns<ContentBlockParam>(messages, {
+    text: (text) => ({ type: 'text', text }),
+    toolCall: (c) => ({ type: 'tool_use', id: c.id, name: c.name, input: parseArguments(c.arguments) }),
+    toolResult: (m) => ({ type: 'tool_result', tool_use_id: m.toolCallId, content: m.content }),
+  });
+  return { system: system.join('\n\n'), messages: turns.map((t) => ({ role: t.role, content: t.blocks })) };
 }
 
 export function toAnthropicTools(tools: readonly ToolDefinition[]): Tool[] {

@@ -15,6 +15,7 @@ import { awsClientConfig } from '../../providers/aws.js';
 import { guarded } from '../../providers/guard.js';
 import { num, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../types.js';
+import { toTurns } from './turns.js';
 
 /** The JSON document type of the AWS SDK, named through the client's own types. */
 type DocumentType = NonNullable<ToolUseBlock['input']>;
@@ -32,36 +33,12 @@ function parseDocument(text: string): DocumentType {
 
 /** Converse keeps the system prompt apart and carries tool results as user content blocks. */
 export function toBedrockMessages(messages: readonly ChatMessage[]): { system: SystemContentBlock[]; messages: Message[] } {
-  const system: SystemContentBlock[] = [];
-  const out: { role: 'user' | 'assistant'; content: ContentBlock[] }[] = [];
-  const push = (role: 'user' | 'assistant', blocks: ContentBlock[]): void => {
-    if (blocks.length === 0) return;
-    const last = out.at(-1);
-    if (last !== undefined && last.role === role) last.content.push(...blocks);
-    else out.push({ role, content: blocks });
-  };
-  for (const m of messages) {
-    switch (m.role) {
-      case 'system':
-        if (m.content !== '') system.push({ text: m.content });
-        break;
-      case 'user':
-        push('user', m.content === '' ? [] : [{ text: m.content }]);
-        break;
-      case 'assistant':
-        push('assistant', [
-          ...(m.content === '' ? [] : [{ text: m.content }]),
-          ...(m.toolCalls ?? []).map(
-            (c): ContentBlock => ({ toolUse: { toolUseId: c.id, name: c.name, input: parseDocument(c.arguments) } }),
-          ),
-        ]);
-        break;
-      case 'tool':
-        push('user', [{ toolResult: { toolUseId: m.toolCallId, content: [{ text: m.content }] } }]);
-        break;
-    }
-  }
-  return { system, messages: out };
+  const { system, turns } = toTurns<ContentBlock>(messages, {
+    text: (text) => ({ text }),
+    toolCall: (c) => ({ toolUse: { toolUseId: c.id, name: c.name, input: parseDocument(c.arguments) } }),
+    toolResult: (m) => ({ toolResult: { toolUseId: m.toolCallId, content: [{ text: m.content }] } }),
+  });
+  return { system: system.map((text) => ({ text })), messages: turns.map((t) => ({ role: t.role, content: t.blocks })) };
 }
 
 export function createBedrockThink(settings: ThinkSettings, context: ProviderContext): ThinkProvider {

@@ -8,6 +8,7 @@ import { guarded } from '../../providers/guard.js';
 import { envKey } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../types.js';
+import { toTurns } from './turns.js';
 
 const DEFAULT_MODEL = 'gemini-2.5-flash';
 const DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
@@ -52,39 +53,15 @@ function responseObject(content: string): Record<string, unknown> {
 }
 
 export function toGeminiContents(messages: readonly ChatMessage[]): { system: string; contents: Content[] } {
-  const system: string[] = [];
-  const contents: { role: 'user' | 'model'; parts: Part[] }[] = [];
-  const push = (role: 'user' | 'model', parts: Part[]): void => {
-    if (parts.length === 0) return;
-    const last = contents.at(-1);
-    if (last !== undefined && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
-  for (const m of messages) {
-    switch (m.role) {
-      case 'system':
-        system.push(m.content);
-        break;
-      case 'user':
-        push('user', m.content === '' ? [] : [{ text: m.content }]);
-        break;
-      case 'assistant':
-        push('model', [
-          ...(m.content === '' ? [] : [{ text: m.content }]),
-          ...(m.toolCalls ?? []).map(
-            (c): Part => ({
-              functionCall: { id: c.id, name: c.name, args: parseArgs(c.arguments) },
-              ...(c.thoughtSignature === undefined ? {} : { thoughtSignature: c.thoughtSignature }),
-            }),
-          ),
-        ]);
-        break;
-      case 'tool':
-        push('user', [{ functionResponse: { id: m.toolCallId, name: m.name, response: responseObject(m.content) } }]);
-        break;
-    }
-  }
-  return { system: system.join('\n\n'), contents };
+  const { system, turns } = toTurns<Part>(messages, {
+    text: (text) => ({ text }),
+    toolCall: (c) => ({
+      functionCall: { id: c.id, name: c.name, args: parseArgs(c.arguments) },
+      ...(c.thoughtSignature === undefined ? {} : { thoughtSignature: c.thoughtSignature }),
+    }),
+    toolResult: (m) => ({ functionResponse: { id: m.toolCallId, name: m.name, response: responseObject(m.content) } }),
+  });
+  return { system: system.join('\n\n'), contents: turns.map((t) => ({ role: t.role === 'assistant' ? 'model' : 'user', parts: t.blocks })) };
 }
 
 export function createGoogleThink(settings: ThinkSettings, context: ProviderContext): ThinkProvider {
