@@ -328,7 +328,9 @@ export class WorkerPool {
         return;
       case 'fatal':
         this.failure = new PoolClosedError(this.name, `unable to load its worker modules: ${message.error.message}`);
-        for (const job of this.queue.splice(0)) this.failJob(job, this.failure);
+        // Jobs already started on this worker fail the same way, whichever message comes first.
+        for (const job of [...this.queue.splice(0), ...worker.jobs.values()]) this.failJob(job, this.failure);
+        worker.jobs.clear();
         worker.lastError = this.failure;
         void worker.thread.terminate();
         return;
