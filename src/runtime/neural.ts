@@ -21,10 +21,11 @@ function positive(value: string | undefined, fallback: number): number {
  * PARLEY_*_MODEL paths). Each engine is one per process, shared by the sessions, and loads its
  * model on first use; `close` frees their native state.
  */
-export function loadNeuralFactories(env: Env, logger: Logger): { factories: NeuralFactories; close(): Promise<void> } {
+export function loadNeuralFactories(env: Env, logger: Logger): { factories: NeuralFactories; warm(): Promise<void>; close(): Promise<void> } {
   const models = detectNeuralModels(env);
   const factories: NeuralFactories = {};
   const closers: (() => Promise<void>)[] = [];
+  const warmers: (() => Promise<unknown>)[] = [];
   if (models.llm !== undefined) {
     // llama.cpp spin-waits: more threads than cores makes it crawl, so default to the cores.
     const engine = new LlamaEngine({
@@ -33,6 +34,7 @@ export function loadNeuralFactories(env: Env, logger: Logger): { factories: Neur
       maxSessions: positive(env['PARLEY_LLM_MAX_SESSIONS'], 4),
     });
     factories.think = (settings, context) => createLlamaThink(settings, context, { engine });
+    warmers.push(() => engine.load());
     closers.push(() => engine.close());
   }
   if (models.stt !== undefined) {
@@ -48,6 +50,10 @@ export function loadNeuralFactories(env: Env, logger: Logger): { factories: Neur
   logger.info({ llm: models.llm, stt: models.stt, tts: models.tts?.model }, 'neural models');
   return {
     factories,
+    // The LLM takes seconds to load: before /healthz says ready, not in the first caller's turn.
+    warm: async () => {
+      await Promise.all(warmers.map((load) => load()));
+    },
     close: async () => {
       await Promise.all(closers.map((close) => close()));
     },

@@ -41,7 +41,7 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
     logger,
     env,
     health: () => ({ engines: tiers }),
-    ready: warmUp(engines.providers, env, logger),
+    ready: Promise.all([warmUp(engines.providers, env, logger), neural.warm()]),
   });
   const freeEngines = async (): Promise<void> => {
     await engines.close();
