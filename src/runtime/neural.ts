@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { LlamaEngine } from '../engines/neural/llama-engine.js';
 import { SherpaTtsEngine } from '../engines/neural/sherpa-tts-engine.js';
 import { WhisperEngine } from '../engines/neural/whisper-engine.js';
+import { lacksSimd, whisperSystemInfo } from '../engines/neural/whisper-simd.js';
 import { createWhisperListen } from '../listen/whisper/index.js';
 import { detectNeuralModels } from '../models/detect.js';
 import { createSherpaSpeak } from '../speak/sherpa/index.js';
@@ -38,6 +39,10 @@ export function loadNeuralFactories(env: Env, logger: Logger): { factories: Neur
     closers.push(() => engine.close());
   }
   if (models.stt !== undefined) {
+    const info = whisperSystemInfo();
+    if (info !== undefined && lacksSimd(info)) {
+      logger.warn({ whisper: info }, 'whisper.cpp was built without AVX2/FMA and runs several times slower: reinstall with CFLAGS="-O3 -mavx2 -mfma -mf16c" CXXFLAGS="$CFLAGS" npm rebuild smart-whisper');
+    }
     const engine = new WhisperEngine({ modelPath: models.stt });
     factories.listen = (settings, context) => createWhisperListen(settings, context, { engine });
     closers.push(() => engine.close());
