@@ -26,6 +26,9 @@ export interface WorkerData {
   modules: string[];
 }
 
+/** Extra environment of a worker process (ignored for threads, which share the process's). */
+export type WorkerEnv = Readonly<Record<string, string>>;
+
 /** Under tsx (tests, `npm run bench`), workers must register tsx's loader before importing `.ts`. */
 function tsxBootstrap(entry: URL): string {
   const tsx = import.meta.resolve('tsx/esm/api');
@@ -47,12 +50,12 @@ function threadHost(entry: URL, workerData: WorkerData): WorkerHost {
   };
 }
 
-function processHost(entry: URL, workerData: WorkerData): WorkerHost {
+function processHost(entry: URL, workerData: WorkerData, extraEnv: WorkerEnv): WorkerHost {
   const child: ChildProcess = fork(fileURLToPath(entry), [], {
     // Structured clone over IPC, so typed arrays arrive as typed arrays (copied, not moved).
     serialization: 'advanced',
     execArgv: entry.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
-    env: { ...process.env, [WORKER_DATA_ENV]: JSON.stringify(workerData) },
+    env: { ...process.env, ...extraEnv, [WORKER_DATA_ENV]: JSON.stringify(workerData) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -82,6 +85,6 @@ function processHost(entry: URL, workerData: WorkerData): WorkerHost {
   };
 }
 
-export function startWorkerHost(isolation: Isolation, entry: URL, workerData: WorkerData): WorkerHost {
-  return isolation === 'process' ? processHost(entry, workerData) : threadHost(entry, workerData);
+export function startWorkerHost(isolation: Isolation, entry: URL, workerData: WorkerData, env: WorkerEnv = {}): WorkerHost {
+  return isolation === 'process' ? processHost(entry, workerData, env) : threadHost(entry, workerData);
 }

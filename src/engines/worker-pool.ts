@@ -33,7 +33,7 @@ import { availableParallelism } from 'node:os';
 import { AsyncQueue } from './async-queue.js';
 import type { FromWorker, SerializedError, ToWorker } from './worker-messages.js';
 import { startWorkerHost } from './worker-host.js';
-import type { Isolation, WorkerHost } from './worker-host.js';
+import type { Isolation, WorkerEnv, WorkerHost } from './worker-host.js';
 
 /** The queue is full: the caller should shed load (e.g. refuse the session or warn). */
 export class PoolBusyError extends Error {
@@ -91,6 +91,8 @@ export interface WorkerPoolOptions {
    * (a crash or teardown abort in a worker thread would end the whole server).
    */
   isolation?: Isolation;
+  /** Extra environment of 'process' workers. */
+  env?: WorkerEnv;
 }
 
 export interface RunOptions {
@@ -310,7 +312,7 @@ export class WorkerPool {
 
   private spawn(): PoolWorker {
     const entry = workerModuleUrl(import.meta.url, './worker-entry');
-    const thread = startWorkerHost(this.options.isolation ?? 'thread', entry, { modules: this.options.modules.map((url) => url.href) });
+    const thread = startWorkerHost(this.options.isolation ?? 'thread', entry, { modules: this.options.modules.map((url) => url.href) }, this.options.env);
     const worker = new PoolWorker(thread);
     this.workers.push(worker);
     thread.onMessage((message) => this.onMessage(worker, message));

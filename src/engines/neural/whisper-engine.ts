@@ -27,7 +27,16 @@ export class WhisperEngine {
     this.model = { modelPath: options.modelPath, threads: options.threads ?? 2, language: options.language ?? 'en' };
     const sessions = Math.max(1, options.maxSessions ?? 8);
     // A child process, as for the LLM: a native abort in whisper.cpp must not end the server.
-    this.pool = new WorkerPool({ name: 'whisper', modules: [whisperWorkerModule()], size: 1, jobsPerWorker: sessions + 2, maxQueue: sessions, isolation: 'process' });
+    // smart-whisper silences whisper.cpp's own stderr logging only when NODE_ENV is production.
+    this.pool = new WorkerPool({
+      name: 'whisper',
+      modules: [whisperWorkerModule()],
+      size: 1,
+      jobsPerWorker: sessions + 2,
+      maxQueue: sessions,
+      isolation: 'process',
+      env: { NODE_ENV: 'production' },
+    });
   }
 
   /** One utterance (PCM16 mono 16 kHz) to text. */
