@@ -18,6 +18,11 @@ export class ProviderRegistry<Settings extends { provider: { type: string } }, F
     return this.factories.has(type);
   }
 
+  /** Each registered type with its factory, for wrapping one registry's providers into another. */
+  entries(): [string, Factory][] {
+    return [...this.factories.entries()];
+  }
+
   types(): string[] {
     return [...this.factories.keys()].sort();
   }

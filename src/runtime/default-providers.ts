@@ -1,7 +1,8 @@
 import type { ProviderContext } from '../core/provider-context.js';
 import { emptyProviders } from '../core/providers.js';
 import type { Providers } from '../core/providers.js';
-import type { ListenSettings, SpeakSettings, ThinkSettings } from '../protocol/agent-config.js';
+import type { ProviderRegistry } from '../core/registry.js';
+import type { Endpoint, ProviderSettings, ThinkSettings } from '../protocol/agent-config.js';
 import { closeClassicPools } from '../engines/classic-pools.js';
 import { createLocalListenFactory } from '../listen/local/local-listen.js';
 import type { ListenFactory } from '../listen/types.js';
@@ -45,11 +46,31 @@ export function fliteVoiceForAura(model: string | undefined): 'rms' | 'slt' {
   return name !== undefined && !MALE_AURA.has(name) ? 'slt' : 'rms';
 }
 
-function substituted(context: ProviderContext, stage: string, type: string, local: string): void {
-  context.warn({
-    code: 'PROVIDER_SUBSTITUTED',
-    description: `agent.${stage}.provider.type "${type}" has no credentials on this server; the local ${local} engine stands in`,
-  });
+type Factory<S, P> = (settings: S, context: ProviderContext) => P;
+
+/**
+ * Registers each cloud provider of `cloud` into `into` so that, when neither the client nor the
+ * server holds credentials for it, the local engine answers instead and a PROVIDER_SUBSTITUTED
+ * warning says so.
+ */
+function registerStandIns<S extends { provider: ProviderSettings; endpoint?: Endpoint }, P>(
+  stage: 'listen' | 'think' | 'speak',
+  cloud: ProviderRegistry<S, Factory<S, P>>,
+  into: ProviderRegistry<S, Factory<S, P>>,
+  local: Factory<S, P>,
+  engine: string,
+  env: Env,
+): void {
+  for (const [type, remote] of cloud.entries()) {
+    into.register(type, (settings, context) => {
+      if (canAuthenticate(settings, env)) return remote(settings, context);
+      context.warn({
+        code: 'PROVIDER_SUBSTITUTED',
+        description: `agent.${stage}.provider.type "${type}" has no credentials on this server; the local ${engine} engine stands in`,
+      });
+      return local(settings, context);
+    });
+  }
 }
 
 /** The first think settings of the session, if its local stand-in is the rules engine. */
@@ -101,30 +122,11 @@ export function defaultProviders(env: Env, neural: NeuralFactories = {}): Defaul
   if (neural.think !== undefined) providers.think.register('llama', neural.think);
   if (neural.speak !== undefined) providers.speak.register('sherpa', neural.speak);
 
-  for (const type of cloud.think.types()) {
-    const remote = cloud.think.lookup({ provider: { type } } as ThinkSettings);
-    providers.think.register(type, (settings, context) => {
-      if (canAuthenticate(settings, env)) return remote(settings, context);
-      substituted(context, 'think', type, tiers.think);
-      return localThink(settings, context);
-    });
-  }
-  for (const type of cloud.speak.types()) {
-    const remote = cloud.speak.lookup({ provider: { type } } as SpeakSettings);
-    providers.speak.register(type, (settings, context) => {
-      if (canAuthenticate(settings, env)) return remote(settings, context);
-      substituted(context, 'speak', type, tiers.speak);
-      if (neural.speak !== undefined) return neural.speak(settings, context);
-      return createFliteSpeak({ provider: { type: 'flite', voice: fliteVoiceForAura(settings.provider.model) } }, context);
-    });
-  }
-  for (const type of cloud.listen.types()) {
-    const remote = cloud.listen.lookup({ provider: { type } } as ListenSettings);
-    providers.listen.register(type, (settings, context) => {
-      if (canAuthenticate(settings as ListenSettings & { endpoint?: undefined }, env)) return remote(settings, context);
-      substituted(context, 'listen', type, tiers.listen);
-      return localListen(settings, context);
-    });
-  }
+  // The speak stand-in keeps the gender of the Aura voice asked for, where flite serves.
+  const speakStandIn: SpeakFactory =
+    neural.speak ?? ((settings, context) => createFliteSpeak({ provider: { type: 'flite', voice: fliteVoiceForAura(settings.provider.model) } }, context));
+  registerStandIns('think', cloud.think, providers.think, localThink, tiers.think, env);
+  registerStandIns('speak', cloud.speak, providers.speak, speakStandIn, tiers.speak, env);
+  registerStandIns('listen', cloud.listen, providers.listen, localListen, tiers.listen, env);
   return { providers, tiers, close: closeClassicPools };
 }
