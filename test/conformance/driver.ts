@@ -36,6 +36,46 @@ export interface SdkAdapter {
   close(): void;
 }
 
+/** V1 settings as Deepgram's own examples write them (nova-3, gpt-4o-mini, aura-2), without `type`. */
+export function v1Settings(greeting: string, output: OutputFormat): { audio: Record<string, unknown>; agent: Record<string, unknown> } {
+  return {
+    audio: {
+      input: { encoding: 'linear16', sample_rate: 16000 },
+      output: { encoding: output.encoding, sample_rate: output.sampleRate, container: output.container },
+    },
+    agent: {
+      listen: { provider: { type: 'deepgram', model: 'nova-3' } },
+      think: {
+        provider: { type: 'open_ai', model: 'gpt-4o-mini' },
+        prompt: 'You are a helpful assistant.',
+        functions: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { query: { type: 'string' } } } }],
+      },
+      speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
+      greeting,
+    },
+  };
+}
+
+/** The event surface of the 3.x/4.x SDKs' AgentLiveClient. */
+interface LegacyAgentClient {
+  on(event: string, listener: (data: unknown) => void): unknown;
+}
+
+/**
+ * Records everything a 3.x/4.x agent client hands the application (every AgentEvents name:
+ * JSON events, and Audio as binary); resolves when it opens.
+ */
+export function recordLegacyAgent(agent: LegacyAgentClient, events: Record<string, string>, log: EventLog): Promise<void> {
+  for (const name of Object.values(events)) {
+    if (name === 'Open' || name === 'Close') continue;
+    agent.on(name, (data: unknown) => {
+      if (name === 'Audio') log.audio(data as Buffer);
+      else if (typeof data === 'object' && data !== null && 'type' in data) log.event(data as Json);
+    });
+  }
+  return new Promise((resolve) => agent.on('Open', () => resolve()));
+}
+
 type Entry = { kind: 'event'; event: Json } | { kind: 'audio'; bytes: Buffer };
 
 /** Everything the SDK handed the application, in order. */

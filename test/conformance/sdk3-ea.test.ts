@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import { AgentEvents, createClient } from 'dg3';
 import type { AgentLiveClient } from 'dg3';
-import { runConversation } from './driver.js';
+import { recordLegacyAgent, runConversation } from './driver.js';
 import type { EventLog, SdkAdapter } from './driver.js';
 import type { Json } from '../support/agent-socket.js';
 
@@ -14,14 +14,7 @@ class Sdk3Adapter implements SdkAdapter {
     const client = createClient(key, { agent: { websocket: { options: { url } } } });
     const agent = client.agent();
     this.agent = agent;
-    for (const name of Object.values(AgentEvents)) {
-      if (name === AgentEvents.Open || name === AgentEvents.Close) continue;
-      agent.on(name, (data: unknown) => {
-        if (name === AgentEvents.Audio) log.audio(data as Buffer);
-        else if (typeof data === 'object' && data !== null && 'type' in data) log.event(data as Json);
-      });
-    }
-    return new Promise((resolve) => agent.on(AgentEvents.Open, () => resolve()));
+    return recordLegacyAgent(agent, AgentEvents, log);
   }
 
   sendSettings({ output }: Parameters<SdkAdapter['sendSettings']>[0]): void {

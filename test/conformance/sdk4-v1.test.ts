@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import { AgentEvents, createClient } from 'dg4';
 import type { AgentLiveClient } from 'dg4';
-import { runConversation } from './driver.js';
+import { recordLegacyAgent, runConversation, v1Settings } from './driver.js';
 import type { EventLog, SdkAdapter } from './driver.js';
 import type { Json } from '../support/agent-socket.js';
 
@@ -14,32 +14,13 @@ class Sdk4Adapter implements SdkAdapter {
     const client = createClient({ key, agent: { websocket: { options: { url } } } });
     const agent = client.agent();
     this.agent = agent;
-    for (const name of Object.values(AgentEvents)) {
-      if (name === AgentEvents.Open || name === AgentEvents.Close) continue;
-      agent.on(name, (data: unknown) => {
-        if (name === AgentEvents.Audio) log.audio(data as Buffer);
-        else if (typeof data === 'object' && data !== null && 'type' in data) log.event(data as Json);
-      });
-    }
-    return new Promise((resolve) => agent.on(AgentEvents.Open, () => resolve()));
+    return recordLegacyAgent(agent, AgentEvents, log);
   }
 
   sendSettings({ greeting, output }: Parameters<SdkAdapter['sendSettings']>[0]): void {
-    this.agent?.configure({
-      audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: output.encoding, sample_rate: output.sampleRate, container: output.container } },
-      agent: {
-        language: 'en',
-        listen: { provider: { type: 'deepgram', model: 'nova-3' } },
-        think: {
-          provider: { type: 'open_ai', model: 'gpt-4o-mini' },
-          prompt: 'You are a helpful assistant.',
-          functions: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { query: { type: 'string' } } } }],
-        },
-        speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
-        greeting,
-      },
-      mips_opt_out: true,
-    } as unknown as Parameters<AgentLiveClient['configure']>[0]);
+    const { audio, agent } = v1Settings(greeting, output);
+    // As 4.11.3's types invited: agent.language and the misspelled top-level mips_opt_out.
+    this.agent?.configure({ audio, agent: { language: 'en', ...agent }, mips_opt_out: true } as unknown as Parameters<AgentLiveClient['configure']>[0]);
   }
 
   sendAudio(bytes: Buffer): void {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { DeepgramClient } from '@deepgram/sdk';
-import { runConversation } from './driver.js';
+import { runConversation, v1Settings } from './driver.js';
 import type { EventLog, SdkAdapter } from './driver.js';
 import type { Json } from '../support/agent-socket.js';
 
@@ -29,20 +29,7 @@ class Sdk5Adapter implements SdkAdapter {
   }
 
   sendSettings({ greeting, output }: Parameters<SdkAdapter['sendSettings']>[0]): void {
-    this.socket?.sendSettings({
-      type: 'Settings',
-      audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: output.encoding, sample_rate: output.sampleRate, container: output.container } },
-      agent: {
-        listen: { provider: { type: 'deepgram', model: 'nova-3' } },
-        think: {
-          provider: { type: 'open_ai', model: 'gpt-4o-mini' },
-          prompt: 'You are a helpful assistant.',
-          functions: [{ name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { query: { type: 'string' } } } }],
-        },
-        speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
-        greeting,
-      },
-    } as unknown as Parameters<Socket['sendSettings']>[0]);
+    this.socket?.sendSettings({ type: 'Settings', ...v1Settings(greeting, output) } as unknown as Parameters<Socket['sendSettings']>[0]);
   }
 
   sendAudio(bytes: Buffer): void {
