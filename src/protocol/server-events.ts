@@ -44,15 +44,19 @@ type Wire = Record<string, unknown>;
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
-function functionCall(call: FunctionCallRecord): Wire {
+/** The fields a call has on the wire both when announced and in History. */
+function callWire(call: { id: string; name: string; arguments: string; clientSide: boolean; thoughtSignature?: string }): Wire {
   return {
     id: call.id,
     name: call.name,
-    client_side: call.clientSide,
     arguments: call.arguments,
-    response: call.response,
+    client_side: call.clientSide,
     ...(call.thoughtSignature === undefined ? {} : { thought_signature: call.thoughtSignature }),
   };
+}
+
+function functionCall(call: FunctionCallRecord): Wire {
+  return { ...callWire(call), response: call.response };
 }
 
 function historyWire(item: HistoryItem): Wire {
@@ -80,13 +84,7 @@ function encodeV1(event: ServerEvent): Wire {
     case 'FunctionCallRequest':
       return {
         type: 'FunctionCallRequest',
-        functions: event.functions.map((f) => ({
-          id: f.id,
-          name: f.name,
-          arguments: f.arguments,
-          client_side: f.clientSide,
-          ...(f.thoughtSignature === undefined ? {} : { thought_signature: f.thoughtSignature }),
-        })),
+        functions: event.functions.map(callWire),
       };
     case 'AgentStartedSpeaking':
       return {
