@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { measure, printTable, summarize } from '../harness.js';
 import { writeRandomLlamaGguf } from '../../test/support/random-models/gguf.js';
 import { writeRandomWhisperGgml } from '../../test/support/random-models/whisper-ggml.js';
-import { LlamaEngine } from '../../src/engines/neural/llama-engine.js';
-import { WhisperEngine } from '../../src/engines/neural/whisper-engine.js';
+import { LlamaEngine } from '../../src/think/llama/llama-engine.js';
+import { WhisperEngine } from '../../src/listen/whisper/whisper-engine.js';
 import { librivoxClips, readPcm16 } from '../../test/support/fixtures.js';
 
 const ms = (n: number): number => Math.round(n * 10) / 10;

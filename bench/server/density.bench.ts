@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../../src/core/logger.js';
-import { startParley } from '../../src/runtime/start-parley.js';
+import { startParley } from '../../src/server/start-parley.js';
 import { AgentSocket, silence } from '../../test/support/agent-socket.js';
 import { librivoxClips } from '../../test/support/fixtures.js';
 import { printTable, summarize } from '../harness.js';

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../../src/core/logger.js';
-import { startParley } from '../../src/runtime/start-parley.js';
+import { startParley } from '../../src/server/start-parley.js';
 import { createFliteSpeak } from '../../src/speak/flite/flite-speak.js';
 import { AgentSocket, silence } from '../../test/support/agent-socket.js';
 import { printTable, summarize } from '../harness.js';

@@ -1,5 +1,5 @@
 import type { OutputAudioFormat } from '../protocol/agent-config.js';
-import type { PcmChunk } from '../speak/types.js';
+import type { PcmChunk } from './pcm16.js';
 import { encodeAlaw, encodeMulaw } from './g711.js';
 import { pcm16ToBytes } from './pcm16.js';
 import { StreamingResampler } from './resampler.js';
@@ -55,14 +55,6 @@ export class OutputEncoder {
     }
     const result = this.encodeNow(chunk);
     return result instanceof Uint8Array ? result : this.track(result);
-  }
-
-  /**
-   * Loads the resampler for the engine's rate before the first chunk arrives, which takes the
-   * converter's load time (about 10 ms) off the first audio. Does nothing once one is loaded.
-   */
-  async prepare(engineRate: number): Promise<void> {
-    if (this.resampler === null && this.pending === null) await this.encode({ samples: new Int16Array(0), sampleRate: engineRate });
   }
 
   /** Ends an utterance: the audio still inside the resampler's filter, encoded. */

@@ -1,5 +1,11 @@
 /** Little-endian 16-bit PCM bytes to and from Int16Array, with a fast path for aligned views. */
 
+/** Mono signed 16-bit PCM at the engine's own rate; the encoder converts it to the session's format. */
+export interface PcmChunk {
+  samples: Int16Array;
+  sampleRate: number;
+}
+
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Reads `bytes.length >> 1` little-endian samples; an odd trailing byte is ignored. */

@@ -13,17 +13,6 @@ export interface PlayoutClockOptions {
   send: (frame: Uint8Array) => void;
   /** Monotonic clock in milliseconds; default performance.now. */
   now?: () => number;
-  /** The last frame of an ended utterance has been sent (the moment for AgentAudioDone). */
-  onIdle?: () => void;
-}
-
-/** One enqueue() call's audio inside its utterance, in the utterance's audio time. */
-export interface PlayoutSegment {
-  meta: unknown;
-  offsetMs: number;
-  durationMs: number;
-  /** How much of this segment the listener has heard by now. */
-  heardMs: number;
 }
 
 interface QueuedBytes {
@@ -43,7 +32,7 @@ const EPSILON_MS = 1e-6;
  *
  * Utterances: startUtterance() (or the first enqueue while idle) opens one; enqueue() adds its
  * audio in as many pieces as the TTS produces; endUtterance() says no more is coming. When the
- * last frame of an ended utterance has gone out, onIdle fires, drained() resolves and the clock
+ * last frame of an ended utterance has gone out, drained() resolves and the clock
  * is idle again. A new utterance may start only when the clock is idle (or after interrupt()).
  *
  * Time: the utterance's playout starts when its first frame is sent (or, if the listener is
@@ -59,18 +48,14 @@ export class PlayoutClock {
   private readonly frameBytes: number;
   private readonly send: (frame: Uint8Array) => void;
   private readonly now: () => number;
-  private readonly onIdle: (() => void) | undefined;
 
   private queue: QueuedBytes[] = [];
   /** Bytes of queue[0] already sent. */
   private headOffset = 0;
-  private queuedBytes = 0;
   private state: UtteranceState = 'idle';
   /** Wall time at which the listener hears position 0 of the utterance; undefined before its first frame. */
   private playoutStart: number | undefined;
   private sentBytes = 0;
-  private enqueuedBytes = 0;
-  private segmentList: Omit<PlayoutSegment, 'heardMs'>[] = [];
   /** Wall time at which the previous utterance's sent audio runs out at the listener. */
   private previousPlayoutEnd = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -90,7 +75,6 @@ export class PlayoutClock {
     this.frameBytes = Math.max(sampleBytes, Math.round((frameMs * options.bytesPerMs) / sampleBytes) * sampleBytes);
     this.send = options.send;
     this.now = options.now ?? (() => performance.now());
-    this.onIdle = options.onIdle;
   }
 
   /** Opens a new utterance. Throws if the previous one still has audio to send. */
@@ -100,20 +84,12 @@ export class PlayoutClock {
     if (this.playoutStart !== undefined) this.previousPlayoutEnd = this.playoutStart + this.sentMs();
     this.playoutStart = undefined;
     this.sentBytes = 0;
-    this.enqueuedBytes = 0;
-    this.segmentList = [];
     this.state = 'open';
   }
 
-  /**
-   * Appends encoded audio to the current utterance (opening one if idle). `meta` tags this piece
-   * in segments(), e.g. with its sentence. The bytes are kept by reference until sent.
-   */
-  enqueue(bytes: Uint8Array, meta?: unknown): void {
+  /** Appends encoded audio to the current utterance (opening one if idle); kept by reference until sent. */
+  enqueue(bytes: Uint8Array): void {
     if (!this.acceptingAudio() || bytes.length === 0) return;
-    this.segmentList.push({ meta, offsetMs: this.enqueuedBytes / this.bytesPerMs, durationMs: bytes.length / this.bytesPerMs });
-    this.enqueuedBytes += bytes.length;
-    this.queuedBytes += bytes.length;
     this.queue.push({ bytes, raw: false });
     this.pump();
   }
@@ -152,25 +128,9 @@ export class PlayoutClock {
     return this.sentBytes / this.bytesPerMs;
   }
 
-  /** Milliseconds of audio waiting to be sent. */
-  queuedMs(): number {
-    return this.queuedBytes / this.bytesPerMs;
-  }
-
   /** An utterance is open or still has audio to send. */
   isSending(): boolean {
     return this.state !== 'idle';
-  }
-
-  /** The listener is hearing, or is about to hear, agent audio: the moment barge-in matters. */
-  isPlaying(): boolean {
-    return this.isSending() || this.playedMs() < this.sentMs() - EPSILON_MS;
-  }
-
-  /** The current utterance's pieces with how much of each was heard, to trim the reply's text. */
-  segments(): PlayoutSegment[] {
-    const played = this.playedMs();
-    return this.segmentList.map((s) => ({ ...s, heardMs: Math.min(s.durationMs, Math.max(0, played - s.offsetMs)) }));
   }
 
   /**
@@ -182,8 +142,6 @@ export class PlayoutClock {
     this.dropEverything();
     this.playoutStart = undefined;
     this.sentBytes = 0;
-    this.enqueuedBytes = 0;
-    this.segmentList = [];
     this.previousPlayoutEnd = -Infinity;
     return played;
   }
@@ -206,7 +164,6 @@ export class PlayoutClock {
     this.clearTimer();
     this.queue = [];
     this.headOffset = 0;
-    this.queuedBytes = 0;
     this.state = 'idle';
     this.resolveDrainWaiters();
   }
@@ -256,7 +213,6 @@ export class PlayoutClock {
     }
     const frame = this.takeAudio(size);
     this.sentBytes += size;
-    this.queuedBytes -= size;
     this.send(frame);
   }
 
@@ -306,7 +262,6 @@ export class PlayoutClock {
   private finishUtterance(): void {
     this.state = 'idle';
     this.resolveDrainWaiters();
-    this.onIdle?.();
   }
 
   private resolveDrainWaiters(): void {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { suggestPull } from '../models/suggest.js';
-import { startParley } from '../runtime/start-parley.js';
+import { startParley } from '../server/start-parley.js';
 import { registerModelsCommand } from './models.js';
 import { registerTalkCommand } from './talk.js';
 

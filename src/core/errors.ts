@@ -1,5 +1,3 @@
-import type { ErrorCode, WarningCode } from '../protocol/codes.js';
-
 /** Which stage of the pipeline a provider serves. */
 export type ProviderKind = 'listen' | 'think' | 'speak';
 
@@ -19,23 +17,6 @@ export class ProviderError extends Error {
     this.status = options?.status;
   }
   readonly status: number | undefined;
-}
-
-/** A client message or setting that cannot be honoured; carries the protocol code to report. */
-export class ProtocolError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
-}
-
-/** A non-fatal condition worth telling the client about. */
-export interface WarningNotice {
-  code: WarningCode;
-  description: string;
 }
 
 export function isAbortError(err: unknown): boolean {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WarningNotice } from './errors.js';
+import type { WarningNotice } from '../protocol/errors.js';
 import type { AgentConfig } from '../protocol/agent-config.js';
 
 /** What a provider factory may use: server-side configuration, a logger, and a way to warn. */

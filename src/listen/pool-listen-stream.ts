@@ -1,7 +1,7 @@
 import { ProviderError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ListenJobEvent, ListenJobInput } from '../engines/listen/listen-job.js';
-import type { PoolJob } from '../engines/worker-pool.js';
+import type { ListenJobEvent, ListenJobInput } from './pocketsphinx/listen-job.js';
+import type { PoolJob } from '../workers/worker-pool.js';
 import type { ListenEvents, ListenStream } from './types.js';
 
 function message(err: unknown): string {

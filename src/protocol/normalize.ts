@@ -1,5 +1,5 @@
-import { ProtocolError } from '../core/errors.js';
-import type { WarningNotice } from '../core/errors.js';
+import { ProtocolError } from './errors.js';
+import type { WarningNotice } from './errors.js';
 import type {
   AgentConfig,
   Endpoint,

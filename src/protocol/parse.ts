@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ProtocolError } from '../core/errors.js';
+import { ProtocolError } from './errors.js';
 import { commandSchemas, eaSettingsSchema, v1SettingsSchema } from './client-schemas.js';
 import type { CommandType, EaSettings, V1Settings } from './client-schemas.js';
 

@@ -1,13 +1,13 @@
 import { cpus } from 'node:os';
 import type { Logger } from '../core/logger.js';
-import { LlamaEngine } from '../engines/neural/llama-engine.js';
-import { SherpaTtsEngine } from '../engines/neural/sherpa-tts-engine.js';
-import { WhisperEngine } from '../engines/neural/whisper-engine.js';
-import { lacksSimd, whisperSystemInfo } from '../engines/neural/whisper-simd.js';
-import { createWhisperListen } from '../listen/whisper/index.js';
+import { LlamaEngine } from '../think/llama/llama-engine.js';
+import { SherpaTtsEngine } from '../speak/sherpa/sherpa-engine.js';
+import { WhisperEngine } from '../listen/whisper/whisper-engine.js';
+import { lacksSimd, whisperSystemInfo } from '../listen/whisper/whisper-simd.js';
+import { createWhisperListen } from '../listen/whisper/whisper-listen.js';
 import { detectNeuralModels } from '../models/detect.js';
-import { createSherpaSpeak } from '../speak/sherpa/index.js';
-import { createLlamaThink } from '../think/llama/index.js';
+import { createSherpaSpeak } from '../speak/sherpa/sherpa-speak.js';
+import { createLlamaThink } from '../think/llama/llama-think.js';
 import type { NeuralFactories } from './default-providers.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

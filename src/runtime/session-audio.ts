@@ -2,7 +2,7 @@ import { InputDecoder } from '../audio/input-decoder.js';
 import { OutputEncoder } from '../audio/output-encoder.js';
 import { PlayoutClock } from '../audio/playout-clock.js';
 import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
-import type { SessionAudioFactory } from '../server/connection.js';
+import type { SessionAudioFactory } from '../session/session.js';
 
 /** Builds each session's decoder (client format → 16 kHz PCM), encoder and playout clock. */
 export function sessionAudioFactory(playoutLeadMs: number): SessionAudioFactory {

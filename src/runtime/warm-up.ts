@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/logger.js';
 import type { ProviderContext } from '../core/provider-context.js';
-import type { Providers } from '../core/providers.js';
+import type { Providers } from '../session/provider-registry.js';
 import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

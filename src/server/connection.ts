@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { ProtocolError } from '../core/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Providers } from '../core/providers.js';
+import type { Providers } from '../session/provider-registry.js';
 import type { AgentConfig, Dialect } from '../protocol/agent-config.js';
 import { normalizeEaSettings, normalizeV1Settings } from '../protocol/normalize.js';
 import { isSettingsMessage, parseClientMessage } from '../protocol/parse.js';
@@ -10,12 +10,9 @@ import type { ClientMessage } from '../protocol/parse.js';
 import { encodeServerEvent } from '../protocol/server-events.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import { Session } from '../session/session.js';
-import type { SessionAudio } from '../session/session.js';
+import type { SessionAudioFactory } from '../session/session.js';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './metrics.js';
-
-/** Builds the decoder, encoder and playout clock for a session's audio formats. */
-export type SessionAudioFactory = (config: AgentConfig, send: (frame: Uint8Array) => void) => Promise<SessionAudio>;
 
 export interface ConnectionDeps {
   config: ServerConfig;

@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../core/logger.js';
-import type { Providers } from '../core/providers.js';
+import type { Providers } from '../session/provider-registry.js';
 import type { Dialect } from '../protocol/agent-config.js';
 import { isAuthorized, offeredCredential } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { Connection } from './connection.js';
-import type { SessionAudioFactory } from './connection.js';
+import type { SessionAudioFactory } from '../session/session.js';
 import { ServerMetrics } from './metrics.js';
 import { serveStatic } from './static-files.js';
 

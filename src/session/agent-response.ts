@@ -1,5 +1,5 @@
-import { ProtocolError } from '../core/errors.js';
-import type { WarningNotice } from '../core/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { WarningNotice } from '../protocol/errors.js';
 import type { FunctionDefinition, HistoryItem } from '../protocol/agent-config.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import type { ChatMessage, ThinkProvider, ToolCall, ToolDefinition } from '../think/types.js';
@@ -7,7 +7,7 @@ import { functionCallMessages } from './conversation.js';
 import type { FunctionCalls } from './function-calls.js';
 import type { LatencyTracker } from './latency.js';
 import { SentenceSplitter } from './sentence-splitter.js';
-import type { Utterance, UtteranceCallbacks } from './speech-output.js';
+import type { Utterance, UtteranceCallbacks } from './utterance.js';
 import { thinkWithFallback } from './think-chain.js';
 
 /** Tool rounds (LLM → tools → LLM) allowed in one response before tools are withheld. */
@@ -46,11 +46,6 @@ export class AgentResponse {
     source: ResponseSource,
   ) {
     this.done = this.run(source);
-  }
-
-  /** Whether the agent's voice is being heard right now (for injections and barge-in). */
-  get speaking(): boolean {
-    return this.utterance?.started === true && !this.abort.signal.aborted;
   }
 
   get finished(): boolean {

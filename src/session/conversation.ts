@@ -14,10 +14,6 @@ export class Conversation {
     private contextLength?: number | 'max',
   ) {}
 
-  get systemPrompt(): string {
-    return this.prompt;
-  }
-
   /** UpdatePrompt appends: protocol.md §7 Q2 (EA UpdateInstructions lineage). */
   appendPrompt(text: string): void {
     this.prompt = this.prompt === '' ? text : `${this.prompt}\n${text}`;
@@ -31,11 +27,6 @@ export class Conversation {
   add(item: HistoryItem): void {
     if (item.kind === 'text' && item.content.trim() === '') return;
     this.items.push(item);
-  }
-
-  /** The last item, for replaying an EA context. */
-  last(): HistoryItem | undefined {
-    return this.items.at(-1);
   }
 
   snapshot(): readonly HistoryItem[] {

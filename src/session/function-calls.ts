@@ -1,5 +1,5 @@
-import { ProtocolError } from '../core/errors.js';
-import type { WarningNotice } from '../core/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { WarningNotice } from '../protocol/errors.js';
 import type { FunctionCallRecord, FunctionDefinition, FunctionEndpoint } from '../protocol/agent-config.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import type { ToolCall } from '../think/types.js';

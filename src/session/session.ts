@@ -1,8 +1,8 @@
-import { ProtocolError } from '../core/errors.js';
-import type { WarningNotice } from '../core/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { WarningNotice } from '../protocol/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProviderContext } from '../core/provider-context.js';
-import type { Providers } from '../core/providers.js';
+import type { Providers } from './provider-registry.js';
 import type { AgentConfig, HistoryItem, ThinkSettings } from '../protocol/agent-config.js';
 import { normalizeListen, normalizeSpeak, normalizeThink } from '../protocol/normalize.js';
 import type { ClientMessage } from '../protocol/parse.js';
@@ -15,8 +15,8 @@ import { Conversation } from './conversation.js';
 import { FunctionCalls } from './function-calls.js';
 import { LatencyTracker } from './latency.js';
 import { SpeakChain } from './speak-chain.js';
-import { Utterance } from './speech-output.js';
-import type { AudioEncoder, PlayoutClockLike } from './speech-output.js';
+import { Utterance } from './utterance.js';
+import type { AudioEncoder, PlayoutClockLike } from './utterance.js';
 
 /** The session's link to its client; the server encodes events for the client's dialect. */
 export interface SessionIO {
@@ -36,6 +36,9 @@ export interface SessionAudio {
   clock: PlayoutClockLike;
   close(): void;
 }
+
+/** Builds the decoder, encoder and playout clock for a session's audio formats. */
+export type SessionAudioFactory = (config: AgentConfig, send: (frame: Uint8Array) => void) => Promise<SessionAudio>;
 
 export interface SessionDeps {
   config: AgentConfig;

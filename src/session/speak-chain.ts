@@ -1,5 +1,6 @@
-import { ProtocolError, isAbortError } from '../core/errors.js';
-import type { WarningNotice } from '../core/errors.js';
+import { isAbortError } from '../core/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { WarningNotice } from '../protocol/errors.js';
 import type { PcmChunk, SpeakProvider } from '../speak/types.js';
 
 export const SLOW_SPEAK_MS = 5000;

@@ -1,5 +1,6 @@
-import { ProtocolError, isAbortError } from '../core/errors.js';
-import type { WarningNotice } from '../core/errors.js';
+import { isAbortError } from '../core/errors.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { WarningNotice } from '../protocol/errors.js';
 import type { ThinkEvent, ThinkProvider, ThinkRequest } from '../think/types.js';
 
 export const SLOW_THINK_MS = 5000;

@@ -1,11 +1,8 @@
 import type { SpeakSettings } from '../protocol/agent-config.js';
 import type { ProviderContext } from '../core/provider-context.js';
+import type { PcmChunk } from '../audio/pcm16.js';
 
-/** Mono signed 16-bit PCM at the engine's own rate; audio/ converts it to the session's format. */
-export interface PcmChunk {
-  samples: Int16Array;
-  sampleRate: number;
-}
+export type { PcmChunk };
 
 /**
  * One TTS voice behind the speak seam. `synthesize` gets one sentence at a time and streams PCM

@@ -12,11 +12,11 @@ import { join, resolve } from 'node:path';
 import { pcmToWav, readWavFile } from '../../src/audio/wav.js';
 import { resampleBuffer } from '../../src/audio/resampler.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { closeClassicPools } from '../../src/engines/classic-pools.js';
-import { synthesizeWithFlite } from '../../src/engines/flite/flite-synth.js';
-import { createLocalListen } from '../../src/listen/local/local-listen.js';
-import { wordErrors } from '../engines/wer.js';
-import { concat, listenTo, silence } from '../listen/local-listen-support.js';
+import { closeClassicPools } from '../../src/runtime/classic-pools.js';
+import { synthesizeWithFlite } from '../../src/speak/flite/flite-synth.js';
+import { createLocalListen } from '../../src/listen/pocketsphinx/pocketsphinx-listen.js';
+import { wordErrors } from '../support/wer.js';
+import { concat, listenTo, silence } from '../listen/pocketsphinx/pocketsphinx-listen-support.js';
 
 const MAIN = resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const QUESTIONS = ['hello there', 'what is your name'];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProtocolError } from '../../src/core/errors.js';
+import { ProtocolError } from '../../src/protocol/errors.js';
 import { parseClientMessage } from '../../src/protocol/parse.js';
 
 function parseError(text: string): ProtocolError {

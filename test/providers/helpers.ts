@@ -1,6 +1,6 @@
 import type { ProviderContext } from '../../src/core/provider-context.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { WarningNotice } from '../../src/core/errors.js';
+import type { WarningNotice } from '../../src/protocol/errors.js';
 
 /** A provider context whose env holds only what the test passes (never the real process env). */
 export function testContext(env: Record<string, string> = {}): ProviderContext & { warnings: WarningNotice[] } {

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/core/logger.js';
-import { startParley } from '../../src/runtime/start-parley.js';
-import type { Parley } from '../../src/runtime/start-parley.js';
+import { startParley } from '../../src/server/start-parley.js';
+import type { Parley } from '../../src/server/start-parley.js';
 import { AgentSocket } from '../support/agent-socket.js';
 import { writeRandomLlamaGguf } from '../support/random-models/gguf.js';
 

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/core/logger.js';
-import { createLocalListen } from '../../src/listen/local/local-listen.js';
+import { createLocalListen } from '../../src/listen/pocketsphinx/pocketsphinx-listen.js';
 import { createFliteSpeak } from '../../src/speak/flite/flite-speak.js';
-import { startParley } from '../../src/runtime/start-parley.js';
-import type { Parley } from '../../src/runtime/start-parley.js';
+import { startParley } from '../../src/server/start-parley.js';
+import type { Parley } from '../../src/server/start-parley.js';
 import { AgentSocket, silence, streamAudio } from '../support/agent-socket.js';
-import { wordErrors } from '../engines/wer.js';
+import { wordErrors } from '../support/wer.js';
 
 /** A question spoken by a different flite voice (rms) than the agent's (slt for aura-asteria). */
 async function spokenQuestion(text: string): Promise<Buffer> {

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/core/logger.js';
-import { startParley } from '../../src/runtime/start-parley.js';
-import type { Parley } from '../../src/runtime/start-parley.js';
+import { startParley } from '../../src/server/start-parley.js';
+import type { Parley } from '../../src/server/start-parley.js';
 import { AgentSocket, silence, streamAudio } from '../support/agent-socket.js';
 
 import { JFK_TRANSCRIPT, cardsClips, fixturePath, librivoxClips, readPcm16 } from '../support/fixtures.js';
-import { wordErrors } from '../engines/wer.js';
+import { wordErrors } from '../support/wer.js';
 
 /** engines.md measured 39.8 % on these clips; the acceptance allows 5 points more. */
 const OPEN_VOCABULARY_WER_LIMIT = 0.448;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Conversation } from '../../src/session/conversation.js';
 import { SentenceSplitter } from '../../src/session/sentence-splitter.js';
-import { heardPart } from '../../src/session/speech-output.js';
+import { heardPart } from '../../src/session/utterance.js';
 
 function split(deltas: string[]): string[] {
   const splitter = new SentenceSplitter();

@@ -3,8 +3,8 @@
  * server and session (never by the product, never registered by default).
  */
 import { ProviderError } from '../../src/core/errors.js';
-import { emptyProviders } from '../../src/core/providers.js';
-import type { Providers } from '../../src/core/providers.js';
+import { emptyProviders } from '../../src/session/provider-registry.js';
+import type { Providers } from '../../src/session/provider-registry.js';
 import type { ListenEvents, ListenProvider, ListenStream } from '../../src/listen/types.js';
 import { LISTEN_SAMPLE_RATE } from '../../src/listen/types.js';
 import type { PcmChunk, SpeakProvider } from '../../src/speak/types.js';

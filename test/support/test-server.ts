@@ -1,4 +1,4 @@
-import type { Providers } from '../../src/core/providers.js';
+import type { Providers } from '../../src/session/provider-registry.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { sessionAudioFactory } from '../../src/runtime/session-audio.js';
 import { loadServerConfig } from '../../src/server/config.js';

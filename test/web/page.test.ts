@@ -10,9 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pcmToWav } from '../../src/audio/wav.js';
-import { synthesizeWithFlite } from '../../src/engines/flite/flite-synth.js';
-import { startParley } from '../../src/runtime/start-parley.js';
-import type { Parley } from '../../src/runtime/start-parley.js';
+import { synthesizeWithFlite } from '../../src/speak/flite/flite-synth.js';
+import { startParley } from '../../src/server/start-parley.js';
+import type { Parley } from '../../src/server/start-parley.js';
 import { buildPage, launchChromium, saveSettingsScript, screenshotPath, snapshotHooks } from './support/browser.js';
 import type { PageHooks } from './support/browser.js';
 

@@ -4,7 +4,7 @@ import type { ListenSettings } from '../../protocol/agent-config.js';
 import { envKey } from '../../providers/keys.js';
 import { num, str, strList, timeoutMs } from '../../providers/settings.js';
 import { wsFailure } from '../../providers/ws-stream.js';
-import { deepgramBase } from '../../speak/cloud/deepgram.js';
+import { deepgramBase } from '../../providers/deepgram.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
 import type { ListenProvider, ListenStream } from '../types.js';
 

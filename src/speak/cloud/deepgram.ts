@@ -2,19 +2,13 @@ import type { ProviderContext } from '../../core/provider-context.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
 import { envKey } from '../../providers/keys.js';
+import { deepgramBase } from '../../providers/deepgram.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { SpeakProvider } from '../types.js';
 import { fetchPcm } from './http-pcm.js';
 
 const SAMPLE_RATE = 24000;
 const DEFAULT_MODEL = 'aura-2-thalia-en';
-
-/** Base of Deepgram's API: `endpoint.url`, env DEEPGRAM_BASE_URL (tests, proxies) or the public one. */
-export function deepgramBase(url: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
-  const raw = url ?? envKey(env, 'DEEPGRAM_BASE_URL') ?? 'https://api.deepgram.com';
-  const parsed = new URL(raw.replace(/^ws/, 'http'));
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/v\d+\/(speak|listen)$/, '')}`;
-}
 
 /** Aura / Aura-2 over Deepgram's REST TTS: one streamed HTTP response of raw linear16 per sentence. */
 export function createDeepgramSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {

@@ -3,12 +3,13 @@
  * Voice: `agent.speak.provider.voice`, else a model named `flite-<voice>` or `<voice>`, else env
  * PARLEY_FLITE_VOICE, else `rms`. Voices: rms, slt, awb, kal16 (fastest, robotic), kal (8 kHz).
  */
-import { ProtocolError, ProviderError } from '../../core/errors.js';
+import { ProviderError } from '../../core/errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import { str } from '../../providers/settings.js';
-import { classicSpeakPool } from '../../engines/classic-pools.js';
-import { FLITE_JOB_KIND, FLITE_VOICES } from '../../engines/flite/flite-job.js';
-import type { FliteChunk, FliteJobPayload, FliteVoice } from '../../engines/flite/flite-job.js';
-import type { WorkerPool } from '../../engines/worker-pool.js';
+import { flitePool } from './flite-pool.js';
+import { FLITE_JOB_KIND, FLITE_VOICES } from './flite-job.js';
+import type { FliteChunk, FliteJobPayload, FliteVoice } from './flite-job.js';
+import type { WorkerPool } from '../../workers/worker-pool.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { PcmChunk, SpeakFactory, SpeakProvider } from '../types.js';
@@ -56,7 +57,7 @@ class FliteSpeakProvider implements SpeakProvider {
 
   async *synthesize(text: string, signal: AbortSignal): AsyncIterable<PcmChunk> {
     if (signal.aborted || text.trim() === '') return;
-    const pool = this.pool ?? classicSpeakPool();
+    const pool = this.pool ?? flitePool();
     try {
       const job = pool.run<FliteJobPayload, never, FliteChunk>(FLITE_JOB_KIND, { text, voice: this.voice }, { signal });
       for await (const chunk of job) {

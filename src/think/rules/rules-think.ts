@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ProtocolError, ProviderError } from '../../core/errors.js';
+import { ProviderError } from '../../core/errors.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import type { ChatMessage, ThinkEvent, ThinkFactory, ThinkProvider, ThinkRequest } from '../types.js';

@@ -1,0 +1,66 @@
+/**
+ * The local listen provider: Silero VAD → silence-based turn detector → pocketsphinx, all in a
+ * worker of the classic listen pool. One 'listen.local' job per open stream carries its audio.
+ *
+ * Settings (extra fields of agent.listen.provider, each also a server env var):
+ *   endpointing (ms, PARLEY_ENDPOINTING_MS, default 700): silence that ends the turn
+ *   vad_threshold (0..1, PARLEY_VAD_THRESHOLD, default 0.5)
+ *   min_speech_ms (PARLEY_MIN_SPEECH_MS, default 200): shorter sounds are ignored
+ *   max_speech_ms (PARLEY_MAX_SPEECH_MS, default 25000): longer speech is cut into turns
+ *   grammar (JSGF text): decode with this grammar instead of the open language model
+ */
+import { str } from '../../providers/settings.js';
+import { pocketsphinxPool } from './pocketsphinx-pool.js';
+import { LISTEN_JOB_KIND } from './listen-job.js';
+import type { ListenJobEvent, ListenJobInput, ListenJobPayload } from './listen-job.js';
+import type { WorkerPool } from '../../workers/worker-pool.js';
+import type { ListenSettings } from '../../protocol/agent-config.js';
+import type { Logger } from '../../core/logger.js';
+import type { ProviderContext } from '../../core/provider-context.js';
+import type { ListenEvents, ListenFactory, ListenProvider, ListenStream } from '../types.js';
+import { openPoolListen } from '../pool-listen-stream.js';
+import { resolveTurnSettings } from '../vad/turn-settings.js';
+
+const INTERIM_INTERVAL_MS = 500;
+
+export interface LocalListenOptions {
+  /**
+   * JSGF grammar for the session (e.g. `compileRulesGrammar` of its rules think provider).
+   * `agent.listen.provider.grammar` overrides it.
+   */
+  grammar?: string;
+  /** Defaults to the process-wide classic listen pool. */
+  pool?: WorkerPool;
+}
+
+export function createLocalListenFactory(options: LocalListenOptions = {}): ListenFactory {
+  return (settings, context) => new LocalListenProvider(settings, context, options);
+}
+
+export const createLocalListen: ListenFactory = createLocalListenFactory();
+
+class LocalListenProvider implements ListenProvider {
+  readonly label: string;
+  private readonly payload: ListenJobPayload;
+  private readonly logger: Logger;
+
+  constructor(
+    settings: ListenSettings,
+    context: ProviderContext,
+    private readonly options: LocalListenOptions,
+  ) {
+    this.logger = context.logger;
+    const grammar = str(settings.provider, 'grammar') ?? options.grammar;
+    this.payload = {
+      turn: resolveTurnSettings(settings.provider, context.env),
+      interimIntervalMs: INTERIM_INTERVAL_MS,
+      ...(grammar === undefined ? {} : { grammar }),
+    };
+    this.label = `local/pocketsphinx${grammar === undefined ? '' : '+grammar'}`;
+  }
+
+  open(events: ListenEvents): Promise<ListenStream> {
+    const pool = this.options.pool ?? pocketsphinxPool();
+    return openPoolListen(this.label, () => pool.run<ListenJobPayload, ListenJobInput, ListenJobEvent>(LISTEN_JOB_KIND, this.payload), events, this.logger);
+  }
+}

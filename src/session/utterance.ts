@@ -1,0 +1,217 @@
+import type { ProtocolError } from '../protocol/errors.js';
+import type { PcmChunk } from '../speak/types.js';
+import type { SpeakChain } from './speak-chain.js';
+
+/** What speech output needs from audio/: the session's encoder and its playout clock. */
+export interface AudioEncoder {
+  readonly bytesPerMs: number;
+  startUtterance(): Uint8Array;
+  encode(chunk: PcmChunk): Uint8Array | Promise<Uint8Array>;
+  endUtterance(): Uint8Array;
+}
+
+export interface PlayoutClockLike {
+  startUtterance(): void;
+  enqueue(bytes: Uint8Array): void;
+  enqueueRaw(bytes: Uint8Array): void;
+  endUtterance(): void;
+  playedMs(): number;
+  drained(): Promise<void>;
+  interrupt(): number;
+}
+
+export interface UtteranceCallbacks {
+  /** Right before a sentence's first audio: ConversationText goes out here. */
+  sentenceStarts(text: string): void;
+  /** Right before the utterance's first audio frame (AgentStartedSpeaking). */
+  firstAudio(): void;
+  /** A sentence (or, at barge-in, the heard part of one) has been played to the listener. */
+  heard(text: string): void;
+  /** Speech failed for good (FAILED_TO_SPEAK). */
+  failed(error: ProtocolError): void;
+}
+
+interface SentenceSpan {
+  text: string;
+  startMs: number;
+  endMs: number;
+  reported: boolean;
+}
+
+/** How often to check whether queued sentences have been heard, while audio plays out. */
+const HEARD_POLL_MS = 50;
+
+/**
+ * One agent utterance: sentences in, paced audio out. Synthesis of the next sentence runs while
+ * the previous one plays. Knows, from the playout clock, which sentences the user has heard, and
+ * reports only those (a barge-in reports the heard words of the sentence in flight).
+ */
+export class Utterance {
+  private readonly pending: string[] = [];
+  private readonly spans: SentenceSpan[] = [];
+  private readonly abort = new AbortController();
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private enqueuedMs = 0;
+  private audioStarted = false;
+  private poll: NodeJS.Timeout | undefined;
+  private readonly finished: Promise<'done' | 'interrupted'>;
+
+  constructor(
+    private readonly chain: SpeakChain,
+    private readonly encoder: AudioEncoder,
+    private readonly clock: PlayoutClockLike,
+    private readonly callbacks: UtteranceCallbacks,
+  ) {
+    this.finished = this.run();
+  }
+
+  /** Queues a sentence; ignored once the utterance was interrupted. */
+  say(sentence: string): void {
+    if (this.closed || this.abort.signal.aborted) return;
+    this.pending.push(sentence);
+    this.wake?.();
+  }
+
+  /** No more sentences: resolves once all audio played ('done') or on interrupt. */
+  end(): Promise<'done' | 'interrupted'> {
+    this.closed = true;
+    this.wake?.();
+    return this.finished;
+  }
+
+  get interrupted(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** Whether any audio of this utterance has gone out. */
+  get started(): boolean {
+    return this.audioStarted;
+  }
+
+  /** Barge-in: stop synthesis and sending now; report the heard part. */
+  interrupt(): void {
+    if (this.abort.signal.aborted) return;
+    this.abort.abort();
+    const playedMs = this.audioStarted ? this.clock.interrupt() : 0;
+    this.reportHeard(playedMs, true);
+    this.stopPolling();
+    this.wake?.();
+  }
+
+  private async run(): Promise<'done' | 'interrupted'> {
+    const signal = this.abort.signal;
+    try {
+      for (;;) {
+        const sentence = this.pending.shift();
+        if (sentence === undefined) {
+          if (this.closed || signal.aborted) break;
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          this.wake = undefined;
+          continue;
+        }
+        await this.speakSentence(sentence, signal);
+        if (signal.aborted) break;
+      }
+      if (signal.aborted) return 'interrupted';
+      if (this.audioStarted) {
+        const tail = this.encoder.endUtterance();
+        if (tail.length > 0) this.enqueue(tail);
+        this.clock.endUtterance();
+        await this.clock.drained();
+        await this.waitUntilHeard(signal);
+      }
+      return signal.aborted ? 'interrupted' : 'done';
+    } catch (err) {
+      if (!signal.aborted) {
+        this.abort.abort();
+        if (this.audioStarted) this.clock.interrupt();
+        this.callbacks.failed(err as ProtocolError);
+      }
+      return 'interrupted';
+    } finally {
+      this.stopPolling();
+    }
+  }
+
+  private async speakSentence(text: string, signal: AbortSignal): Promise<void> {
+    let span: SentenceSpan | undefined;
+    for await (const chunk of this.chain.synthesize(text, signal)) {
+      const bytes = await this.encoder.encode(chunk);
+      if (signal.aborted) return;
+      if (bytes.length === 0) continue;
+      if (span === undefined) {
+        span = { text, startMs: this.enqueuedMs, endMs: this.enqueuedMs, reported: false };
+        this.spans.push(span);
+        this.callbacks.sentenceStarts(text);
+        if (!this.audioStarted) this.beginAudio();
+      }
+      this.enqueue(bytes);
+      span.endMs = this.enqueuedMs;
+    }
+  }
+
+  private beginAudio(): void {
+    this.audioStarted = true;
+    this.callbacks.firstAudio();
+    this.clock.startUtterance();
+    const header = this.encoder.startUtterance();
+    if (header.length > 0) this.clock.enqueueRaw(header);
+    this.poll = setInterval(() => this.reportHeard(this.clock.playedMs(), false), HEARD_POLL_MS);
+  }
+
+  private enqueue(bytes: Uint8Array): void {
+    this.clock.enqueue(bytes);
+    this.enqueuedMs += bytes.length / this.encoder.bytesPerMs;
+  }
+
+  private async waitUntilHeard(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && this.spans.some((s) => !s.reported)) {
+      const remaining = this.enqueuedMs - this.clock.playedMs();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(remaining, HEARD_POLL_MS))));
+      this.reportHeard(this.clock.playedMs(), false);
+    }
+  }
+
+  /** Reports each sentence once: whole when played through, or its heard words at barge-in. */
+  private reportHeard(playedMs: number, final: boolean): void {
+    for (const span of this.spans) {
+      if (span.reported) continue;
+      if (playedMs >= span.endMs - 1) {
+        span.reported = true;
+        this.callbacks.heard(span.text);
+        continue;
+      }
+      if (final) {
+        span.reported = true;
+        const part = heardPart(span.text, (playedMs - span.startMs) / Math.max(1, span.endMs - span.startMs));
+        if (part !== '') this.callbacks.heard(part);
+      }
+      return;
+    }
+  }
+
+  private stopPolling(): void {
+    if (this.poll !== undefined) clearInterval(this.poll);
+    this.poll = undefined;
+  }
+}
+
+/**
+ * The words of `text` heard when `fraction` of its audio played: speech time is taken as
+ * proportional to characters, and only whole words count.
+ */
+export function heardPart(text: string, fraction: number): string {
+  if (fraction <= 0) return '';
+  if (fraction >= 1) return text;
+  const cut = Math.floor(text.length * fraction);
+  const words = text.split(/(\s+)/);
+  let length = 0;
+  let kept = '';
+  for (const piece of words) {
+    if (length + piece.length > cut) break;
+    length += piece.length;
+    kept += piece;
+  }
+  return kept.trim();
+}
