@@ -41,7 +41,7 @@ export default async function (): Promise<void> {
   const rows = [];
   for (const [name, text] of [['Settings', SETTINGS], ['KeepAlive', KEEPALIVE], ['FunctionCallResponse', FUNCTION_RESPONSE]] as const) {
     const parsed = await perMessage(() => parseClientMessage(text));
-    const baseline = await perMessage(() => JSON.parse(text));
+    const baseline = await perMessage(() => JSON.parse(text) as unknown);
     rows.push({ path: `parse ${name}`, 'µs median': parsed.median, 'µs p95': parsed.p95, 'baseline µs': baseline.median, ratio: parsed.median / baseline.median });
   }
   const encoded = await perMessage(() => encodeServerEvent(TEXT_EVENT, 'v1'));

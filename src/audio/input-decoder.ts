@@ -1,6 +1,6 @@
 import type { InputAudioFormat } from '../protocol/agent-config.js';
 import { decodeAlaw, decodeMulaw } from './g711.js';
-import { pcm16FromBytes } from './pcm16.js';
+import { Pcm16Assembler } from './pcm16.js';
 import { StreamingResampler } from './resampler.js';
 import { assertSupportedFormat } from './sample-format.js';
 
@@ -10,8 +10,7 @@ import { assertSupportedFormat } from './sample-format.js';
  * middle of a 16-bit sample; the odd byte waits for the next push.
  */
 export class InputDecoder {
-  /** The first byte of a linear16 sample split across two pushes, or -1. */
-  private pendingByte = -1;
+  private readonly linear16 = new Pcm16Assembler();
 
   private constructor(
     readonly format: InputAudioFormat,
@@ -28,26 +27,12 @@ export class InputDecoder {
     const samples =
       this.format.encoding === 'mulaw' ? decodeMulaw(bytes)
       : this.format.encoding === 'alaw' ? decodeAlaw(bytes)
-      : this.decodeLinear16(bytes);
+      : this.linear16.push(bytes);
     return samples.length === 0 ? samples : this.resampler.process(samples);
   }
 
   /** Frees the resampler; the decoder is unusable afterwards. */
   close(): void {
     this.resampler.destroy();
-  }
-
-  private decodeLinear16(bytes: Uint8Array): Int16Array {
-    if (this.pendingByte < 0) {
-      if (bytes.length % 2 === 1) this.pendingByte = bytes[bytes.length - 1] as number;
-      return pcm16FromBytes(bytes);
-    }
-    if (bytes.length === 0) return new Int16Array(0);
-    const out = new Int16Array((bytes.length + 1) >> 1);
-    out[0] = (((bytes[0] as number) << 24) >> 16) | this.pendingByte;
-    const rest = bytes.subarray(1);
-    pcm16FromBytes(rest, out.subarray(1));
-    this.pendingByte = rest.length % 2 === 1 ? (rest[rest.length - 1] as number) : -1;
-    return out;
   }
 }

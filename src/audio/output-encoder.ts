@@ -29,9 +29,12 @@ export class OutputEncoder {
     this.bytesPerSample = bytesPerSample(format.encoding);
   }
 
-  static async create(format: OutputAudioFormat): Promise<OutputEncoder> {
-    assertSupportedFormat(format.encoding, format.sampleRate);
-    return new OutputEncoder({ ...format });
+  static create(format: OutputAudioFormat): Promise<OutputEncoder> {
+    // The executor runs now; an unsupported format rejects rather than throws.
+    return new Promise((resolve) => {
+      assertSupportedFormat(format.encoding, format.sampleRate);
+      resolve(new OutputEncoder({ ...format }));
+    });
   }
 
   /** Bytes of encoded audio per millisecond of playback, for the playout clock. */

@@ -42,3 +42,28 @@ export function floatToPcm16(value: number): number {
   const scaled = Math.round(value * 32768);
   return scaled > 32767 ? 32767 : scaled < -32768 ? -32768 : scaled;
 }
+
+/**
+ * Turns a byte stream of little-endian PCM16 (client frames, network chunks) into whole samples:
+ * a chunk may end in the middle of a sample, whose first byte waits for the next push. Each push
+ * returns new memory, so callers may keep it while the source buffer is reused.
+ */
+export class Pcm16Assembler {
+  /** The first byte of a sample split across two pushes, or -1. */
+  private pendingByte = -1;
+
+  /** The whole samples so far; empty when the chunk held only half a sample. */
+  push(bytes: Uint8Array): Int16Array {
+    if (this.pendingByte < 0) {
+      if (bytes.length % 2 === 1) this.pendingByte = bytes[bytes.length - 1] as number;
+      return pcm16FromBytes(bytes);
+    }
+    if (bytes.length === 0) return new Int16Array(0);
+    const out = new Int16Array((bytes.length + 1) >> 1);
+    out[0] = (((bytes[0] as number) << 24) >> 16) | this.pendingByte;
+    const rest = bytes.subarray(1);
+    pcm16FromBytes(rest, out.subarray(1));
+    this.pendingByte = rest.length % 2 === 1 ? (rest[rest.length - 1] as number) : -1;
+    return out;
+  }
+}

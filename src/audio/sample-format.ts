@@ -1,6 +1,6 @@
 import type { PcmEncoding } from '../protocol/agent-config.js';
 
-/** Rates a client may declare for its own audio and ask for ours (protocol.md §5). */
+/** Rates a client may declare for its own audio and ask for ours (docs/protocol-decisions.md#audio-formats). */
 export const MIN_SAMPLE_RATE = 8000;
 export const MAX_SAMPLE_RATE = 48000;
 

@@ -60,7 +60,7 @@ function toBytes(data: unknown): Uint8Array | undefined {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (Array.isArray(data) && data.every((part) => part instanceof Uint8Array)) {
-    const parts = data as Uint8Array[];
+    const parts = data;
     const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
     let offset = 0;
     for (const part of parts) {
@@ -309,7 +309,7 @@ export class AgentClient extends TypedEmitter<AgentEventMap> implements AsyncIte
     }
     const typed = record as unknown as ServerMessage;
     // The map is keyed by the same names as the message types, so the cast is exact.
-    this.#publish(typed.type, typed as never, typed);
+    this.#publish(typed.type, typed, typed);
   }
 
   #fail(code: string, cause: unknown, description?: string): void {

@@ -80,7 +80,7 @@ export class TypedEmitter<M extends object> {
       set = new Set();
       this.#listeners.set(name, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return this;
   }
 
@@ -93,7 +93,7 @@ export class TypedEmitter<M extends object> {
   }
 
   off<K extends keyof M>(name: K, listener: Listener<M[K]>): this {
-    this.#listeners.get(name)?.delete(listener as Listener<never>);
+    this.#listeners.get(name)?.delete(listener);
     return this;
   }
 

@@ -26,7 +26,7 @@ export interface ListenStream {
   close(): void;
 }
 
-/** VAD + turn detection + STT behind one seam (design.md). */
+/** VAD + turn detection + STT behind one seam (docs/architecture.md#the-seams). */
 export interface ListenProvider {
   readonly label: string;
   open(events: ListenEvents): Promise<ListenStream>;

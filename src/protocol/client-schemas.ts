@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Zod schemas of every client message of both generations (protocol.md §2.1, §3.1, §3.2).
- * Objects are loose: real SDKs send extra keys (protocol.md §7 Q20), which Parley ignores.
+ * Zod schemas of every client message of both generations (docs/protocol-decisions.md#lenient-parsing).
+ * Objects are loose: real SDKs send extra keys, which Parley ignores.
  * Value checks (supported encodings, known providers) happen in normalize, which reports
  * INVALID_SETTINGS; a schema violation here is UNPARSABLE_CLIENT_MESSAGE.
  */

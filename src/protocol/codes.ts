@@ -1,4 +1,4 @@
-/** Fatal error codes (protocol.md §4.9). */
+/** Fatal error codes (docs/protocol-decisions.md#error-and-warning-codes). */
 export const ERROR_CODES = [
   'INTERNAL_SERVER_ERROR',
   'CLIENT_MESSAGE_TIMEOUT',
@@ -18,7 +18,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Non-fatal warning codes (protocol.md §4.9). */
+/** Non-fatal warning codes; PROVIDER_SUBSTITUTED is Parley's own. */
 export const WARNING_CODES = [
   'INJECT_AGENT_MESSAGE_DURING_USER_SPEECH',
   'INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH',

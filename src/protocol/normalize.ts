@@ -24,12 +24,12 @@ import type {
   V1Settings,
 } from './client-schemas.js';
 
-/** Defaults used when a client leaves a stage out (protocol.md §3.1: Deepgram's managed defaults). */
+/** Defaults used when a client leaves a stage out (docs/protocol-decisions.md#defaults-for-omitted-stages). */
 export const DEFAULT_LISTEN: ListenSettings = { provider: { type: 'deepgram', model: 'nova-3' } };
 export const DEFAULT_THINK_PROVIDER = { type: 'open_ai', model: 'gpt-4o-mini' } as const;
 export const DEFAULT_SPEAK: SpeakSettings = { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } };
 
-/** Managed LLMs truncate longer prompts with a PROMPT_TOO_LONG warning (protocol.md §3.1.3). */
+/** Managed LLMs truncate longer prompts with a PROMPT_TOO_LONG warning (docs/protocol-decisions.md#prompt-length-limit). */
 export const MAX_PROMPT_CHARS = 25_000;
 
 const PCM_ENCODINGS: readonly PcmEncoding[] = ['linear16', 'mulaw', 'alaw'];
@@ -73,7 +73,7 @@ function inputFormat(audio: RawAudio | undefined, defaultRate: number): InputAud
   };
 }
 
-/** Output combinations follow Deepgram's TTS table (protocol.md §5.2) for the PCM encodings. */
+/** Output combinations follow Deepgram's TTS table (docs/protocol-decisions.md#audio-formats) for the PCM encodings. */
 function outputFormat(audio: RawAudio | undefined): OutputAudioFormat {
   const output = audio?.output;
   const encoding = pcmEncoding(output?.encoding, 'audio.output.encoding', 'linear16');
@@ -198,11 +198,11 @@ function historyItem(raw: RawHistoryItem): HistoryItem {
       })),
     };
   }
-  const text = raw as Exclude<RawHistoryItem, RawHistoryFunctions>;
+  const text = raw;
   return { kind: 'text', role: text.role, content: text.content };
 }
 
-/** V1 `Settings` → AgentConfig, with every documented SDK quirk accepted (protocol.md §7). */
+/** V1 `Settings` → AgentConfig, with every documented SDK quirk accepted (docs/protocol-decisions.md#settings-shapes-from-older-sdks). */
 export function normalizeV1Settings(raw: V1Settings): Normalized<AgentConfig> {
   if (typeof raw.agent === 'string') {
     throw new ProtocolError(
@@ -216,7 +216,7 @@ export function normalizeV1Settings(raw: V1Settings): Normalized<AgentConfig> {
   const greeting = agent.greeting ?? raw.greeting;
   const config: AgentConfig = {
     dialect: 'v1',
-    // The 2026 spec and SDK 5.x default the input to 24 kHz (protocol.md §7 Q5).
+    // The 2026 spec and SDK 5.x default the input to 24 kHz (docs/protocol-decisions.md#default-input-sample-rate).
     input: inputFormat(raw.audio, 24000),
     output: outputFormat(raw.audio),
     language,
@@ -235,7 +235,7 @@ export function normalizeV1Settings(raw: V1Settings): Normalized<AgentConfig> {
 
 type EaThink = NonNullable<NonNullable<EaSettings['agent']>['think']>;
 
-/** EA `custom` LLMs became V1's `open_ai` + endpoint (protocol.md §5.3). */
+/** EA `custom` LLMs became V1's `open_ai` + endpoint (docs/protocol-decisions.md#early-access-custom-llm-and-voices). */
 function eaThink(think: EaThink | undefined): RawThinkSettings {
   if (think === undefined) return { provider: { ...DEFAULT_THINK_PROVIDER } };
   const { type, url, key, headers } = think.provider;
@@ -261,7 +261,7 @@ function eaSpeak(speak: EaSpeak | undefined): SpeakSettings {
   return { provider: { type: 'deepgram', model: speak.model ?? 'aura-asteria-en' } };
 }
 
-/** EA `SettingsConfiguration` → AgentConfig (protocol.md §2.1). */
+/** EA `SettingsConfiguration` → AgentConfig (docs/protocol-decisions.md#early-access-custom-llm-and-voices). */
 export function normalizeEaSettings(raw: EaSettings): Normalized<AgentConfig> {
   const think = normalizeThink(eaThink(raw.agent?.think), 'agent.think');
   const listen = raw.agent?.listen;

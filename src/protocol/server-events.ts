@@ -123,7 +123,7 @@ function parseArguments(text: string): unknown {
   }
 }
 
-/** EA shapes (protocol.md §2.2); null when the event does not exist in EA. */
+/** EA shapes (docs/protocol-decisions.md#early-access-event-shapes); null when the event does not exist in EA. */
 function encodeEa(event: ServerEvent): Wire[] {
   if (V1_ONLY.has(event.type)) return [];
   switch (event.type) {

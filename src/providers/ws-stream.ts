@@ -14,6 +14,12 @@ export interface WsOptions {
   onOpen(socket: WebSocket): void;
 }
 
+/** A text frame's payload as UTF-8 text, whichever form `ws` delivered it in (a Buffer by default). */
+export function wsText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+}
+
 /** The error a socket that could not open or closed abnormally stands for. */
 export function wsFailure(
   kind: ProviderKind,

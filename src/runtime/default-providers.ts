@@ -35,7 +35,7 @@ export interface DefaultProviders {
   close(): Promise<void>;
 }
 
-/** Aura voices that are male; the rest are female (Deepgram's voice list, protocol.md §5.3). */
+/** Aura voices that are male; the rest are female (Deepgram's voice list; docs/protocol-decisions.md#stand-in-warning-is-parleys-own). */
 const MALE_AURA = new Set([
   'orion', 'arcas', 'perseus', 'angus', 'orpheus', 'helios', 'zeus', 'apollo', 'aries', 'atlas', 'draco', 'hermes',
   'hyperion', 'janus', 'jupiter', 'mars', 'neptune', 'odysseus', 'pluto', 'saturn', 'sirio', 'nestor', 'alvaro', 'aquila', 'javier',

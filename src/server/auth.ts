@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 /**
  * The credential a client offered, from (in order) the Authorization header (`Token` or `Bearer`,
  * any case), the `Sec-WebSocket-Protocol` pair `token, <key>` / `bearer, <jwt>` used by browsers,
- * or the `?token=` query parameter (protocol.md §1.3).
+ * or the `?token=` query parameter (docs/protocol-decisions.md#credentials-and-refusals-at-the-upgrade).
  */
 export function offeredCredential(request: IncomingMessage, url: URL): string | undefined {
   const header = request.headers.authorization;

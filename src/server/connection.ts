@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Providers } from '../session/provider-registry.js';
-import type { AgentConfig, Dialect } from '../protocol/agent-config.js';
+import type { Dialect } from '../protocol/agent-config.js';
 import { normalizeEaSettings, normalizeV1Settings } from '../protocol/normalize.js';
 import { isSettingsMessage, parseClientMessage } from '../protocol/parse.js';
 import type { ClientMessage } from '../protocol/parse.js';
@@ -171,7 +171,7 @@ export class Connection {
       this.session?.audio(bytes);
       return;
     }
-    // Audio before SettingsApplied is kept and processed once settings apply (protocol.md §4.2).
+    // Audio before SettingsApplied is kept and processed once settings apply (docs/protocol-decisions.md#audio-before-settings).
     this.early.bytes += bytes.byteLength;
     if (this.early.bytes > MAX_EARLY_AUDIO_BYTES) {
       this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', 'Too much audio arrived before Settings; send Settings first'));

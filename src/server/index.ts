@@ -75,7 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Twice the larger limit: frames between a limit and this are refused with a readable Error;
     // only absurd frames meet ws's own 1009 close.
     maxPayload: 2 * Math.max(config.maxTextFrameBytes, config.maxBinaryFrameBytes),
-    // Browsers fail the handshake unless one offered subprotocol is echoed (protocol.md §1.3).
+    // Browsers fail the handshake unless one offered subprotocol is echoed (docs/protocol-decisions.md#credentials-and-refusals-at-the-upgrade).
     handleProtocols: (protocols) => protocols.values().next().value ?? false,
   });
 

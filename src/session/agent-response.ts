@@ -97,7 +97,7 @@ export class AgentResponse {
       const calls: ToolCall[] = [];
       let text = '';
       const request = { messages, tools: round < MAX_TOOL_ROUNDS ? tools : [], signal };
-      for await (const event of thinkWithFallback(source.providers, request, this.deps.warn)) {
+      for await (const event of thinkWithFallback(source.providers, request, (notice) => this.deps.warn(notice))) {
         if (event.type === 'text') {
           this.deps.latency.token('text');
           text += event.text;

@@ -14,7 +14,7 @@ export class Conversation {
     private contextLength?: number | 'max',
   ) {}
 
-  /** UpdatePrompt appends: protocol.md §7 Q2 (EA UpdateInstructions lineage). */
+  /** UpdatePrompt appends (docs/protocol-decisions.md#updateprompt-appends). */
   appendPrompt(text: string): void {
     this.prompt = this.prompt === '' ? text : `${this.prompt}\n${text}`;
   }

@@ -25,7 +25,7 @@ export interface ClientFunctionResponse {
 
 /**
  * Runs the LLM's tool calls: client-side ones are announced and awaited, server-side ones
- * (with an endpoint) are called over HTTP by Parley and reported (protocol.md §4.6).
+ * (with an endpoint) are called over HTTP by Parley and reported (docs/protocol-decisions.md#server-side-functions).
  */
 export class FunctionCalls {
   private readonly pending = new Map<string, PendingCall>();
@@ -88,7 +88,8 @@ export class FunctionCalls {
 
   private awaitClient(call: ToolCall, signal: AbortSignal): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason ?? new Error('aborted'));
+      const onAbort = (): void =>
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(call.id, {

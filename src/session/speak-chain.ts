@@ -1,15 +1,21 @@
-import { isAbortError } from '../core/errors.js';
-import { ProtocolError } from '../protocol/errors.js';
 import type { WarningNotice } from '../protocol/errors.js';
 import type { PcmChunk, SpeakProvider } from '../speak/types.js';
+import { withFallback } from './fallback.js';
+import type { FallbackCodes } from './fallback.js';
 
 export const SLOW_SPEAK_MS = 5000;
 
+const SPEAK_CODES: FallbackCodes = {
+  stage: 'speak',
+  slow: 'SLOW_SPEAK_REQUEST',
+  slowDescription: 'produced audio',
+  failed: 'SPEAK_REQUEST_FAILED',
+  allFailed: 'FAILED_TO_SPEAK',
+};
+
 /**
- * Synthesizes one sentence with an ordered fallback chain of voices (protocol.md §3.1.4). A voice
- * that fails before its first chunk gets SPEAK_REQUEST_FAILED and the next is tried; the chain
- * then sticks to the voice that worked, so later sentences don't pay for the broken one again.
- * All failed: FAILED_TO_SPEAK.
+ * Synthesizes sentences with an ordered fallback chain of voices. The chain sticks to the voice
+ * that worked last, so later sentences don't pay for a broken one again.
  */
 export class SpeakChain {
   private preferred = 0;
@@ -20,37 +26,17 @@ export class SpeakChain {
     private readonly slowMs = SLOW_SPEAK_MS,
   ) {}
 
-  async *synthesize(text: string, signal: AbortSignal): AsyncGenerator<PcmChunk> {
-    const failures: string[] = [];
-    for (let i = this.preferred; i < this.providers.length; i++) {
-      const provider = this.providers[i];
-      if (provider === undefined) continue;
-      let started = false;
-      const slow = setInterval(() => {
-        this.warn({ code: 'SLOW_SPEAK_REQUEST', description: `${provider.label} has not produced audio yet` });
-      }, this.slowMs);
-      try {
-        for await (const chunk of provider.synthesize(text, signal)) {
-          if (signal.aborted) return;
-          if (!started) {
-            started = true;
-            clearInterval(slow);
-            this.preferred = i;
-          }
-          yield chunk;
-        }
-        return;
-      } catch (err) {
-        if (signal.aborted || isAbortError(err)) return;
-        const reason = err instanceof Error ? err.message : String(err);
-        this.warn({ code: 'SPEAK_REQUEST_FAILED', description: `${provider.label} failed: ${reason}` });
-        if (started) return;
-        failures.push(`${provider.label}: ${reason}`);
-      } finally {
-        clearInterval(slow);
-      }
-    }
-    throw new ProtocolError('FAILED_TO_SPEAK', `Every speak provider failed (${failures.join('; ')})`);
+  synthesize(text: string, signal: AbortSignal): AsyncGenerator<PcmChunk> {
+    return withFallback({
+      providers: this.providers,
+      from: this.preferred,
+      open: (provider) => provider.synthesize(text, signal),
+      signal,
+      codes: SPEAK_CODES,
+      warn: this.warn,
+      slowMs: this.slowMs,
+      onStarted: (index) => (this.preferred = index),
+    });
   }
 
   close(): void {

@@ -7,7 +7,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
   private ended = false;
-  private failure: { error: unknown } | undefined;
+  private failure: { error: Error } | undefined;
 
   /** `onReturn` runs when the reader stops early (break, return, throw inside for-await). */
   constructor(private readonly onReturn?: () => void) {}
@@ -34,14 +34,14 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   /** Items already pushed are still delivered; the failure follows them. */
-  fail(error: unknown): void {
+  fail(error: Error): void {
     if (this.closed) return;
     this.failure = { error };
     this.settleWaiter();
   }
 
   /** Fails now, dropping items not yet read (cancellation: nothing more may be yielded). */
-  abort(error: unknown): void {
+  abort(error: Error): void {
     this.items.length = 0;
     this.ended = false;
     this.failure = { error };

@@ -16,7 +16,7 @@ interface RunningJob {
 }
 
 interface Port {
-  post(message: FromWorker, transfer?: readonly TransferListItem[]): void;
+  post(this: void, message: FromWorker, transfer?: readonly TransferListItem[]): void;
   onMessage(listener: (message: ToWorker) => void): void;
   data: WorkerData;
 }

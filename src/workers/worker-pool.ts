@@ -240,7 +240,7 @@ export class WorkerPool {
     const hasFreeSlot = this.queue.length === 0 && (this.workers.length < this.size || this.workers.some((w) => w.jobs.size < this.jobsPerWorker));
     if (!hasFreeSlot && this.queue.length >= this.maxQueue) throw new PoolBusyError(this.name, this.maxQueue);
     const job = new Job<Input, Output>(this, this.nextId++, kind, payload, options.transfer, options.signal);
-    this.queue.push(job as Job<unknown, unknown>);
+    this.queue.push(job);
     this.pump();
     return job;
   }

@@ -26,7 +26,7 @@ function splitOddly(bytes: Uint8Array): Uint8Array[] {
   return parts;
 }
 
-async function decodeAll(decoder: InputDecoder, frames: Uint8Array[]): Promise<Int16Array> {
+function decodeAll(decoder: InputDecoder, frames: Uint8Array[]): Int16Array {
   const out = frames.map((f) => decoder.push(f));
   return Int16Array.from(out.flatMap((p) => [...p]));
 }
@@ -43,7 +43,7 @@ describe('InputDecoder', () => {
     const decoder = await InputDecoder.create({ encoding: 'linear16', sampleRate: 16000 }, 16000);
     const frames = splitOddly(pcm16ToBytes(pcm));
     assert.ok(frames.some((f) => f.length % 2 === 1));
-    assert.deepEqual(await decodeAll(decoder, frames), pcm);
+    assert.deepEqual(decodeAll(decoder, frames), pcm);
     decoder.close();
   });
 
@@ -57,7 +57,7 @@ describe('InputDecoder', () => {
   it('resamples 48 kHz linear16 to 16 kHz as one stream', async () => {
     const pcm = tone(48000, 500);
     const decoder = await InputDecoder.create({ encoding: 'linear16', sampleRate: 48000 }, LISTEN_SAMPLE_RATE);
-    const streamed = await decodeAll(decoder, splitOddly(pcm16ToBytes(pcm)));
+    const streamed = decodeAll(decoder, splitOddly(pcm16ToBytes(pcm)));
     const reference = await resampleBuffer(pcm, 48000, 16000);
     assert.ok(streamed.length > reference.length - 100 && streamed.length <= reference.length);
     assert.ok(maxDifference(streamed, reference) <= 1);
@@ -68,7 +68,7 @@ describe('InputDecoder', () => {
     it(`decodes 8 kHz ${encoding} and upsamples it to 16 kHz`, async () => {
       const codes = encode(tone(8000, 400));
       const decoder = await InputDecoder.create({ encoding, sampleRate: 8000 }, 16000);
-      const streamed = await decodeAll(decoder, splitOddly(codes));
+      const streamed = decodeAll(decoder, splitOddly(codes));
       const reference = await resampleBuffer(decode(codes), 8000, 16000);
       assert.ok(streamed.length > reference.length - 200);
       assert.ok(maxDifference(streamed, reference) <= 1);
@@ -82,7 +82,7 @@ describe('InputDecoder', () => {
     const bandLimited = await resampleBuffer(await resampleBuffer(samples, sampleRate, 8000), 8000, sampleRate);
     const phone = encodeMulaw(await resampleBuffer(samples, sampleRate, 8000));
     const decoder = await InputDecoder.create({ encoding: 'mulaw', sampleRate: 8000 }, LISTEN_SAMPLE_RATE);
-    const decoded = await decodeAll(decoder, splitOddly(phone));
+    const decoded = decodeAll(decoder, splitOddly(phone));
     decoder.close();
     let signal = 0;
     let noise = 0;

@@ -62,7 +62,7 @@ describe('OutputEncoder', () => {
     const expected: Uint8Array[] = [];
     for (const c of chunks) expected.push(await sequential.encode(c));
     const eager = await OutputEncoder.create(MULAW_8K);
-    const results = await Promise.all(chunks.map((c) => eager.encode(c)));
+    const results = await Promise.all(chunks.map((c) => Promise.resolve(eager.encode(c))));
     assert.deepEqual(results, expected);
     sequential.close();
     eager.close();

@@ -20,7 +20,7 @@ class Sdk4Adapter implements SdkAdapter {
   sendSettings({ greeting, output }: Parameters<SdkAdapter['sendSettings']>[0]): void {
     const { audio, agent } = v1Settings(greeting, output);
     // As 4.11.3's types invited: agent.language and the misspelled top-level mips_opt_out.
-    this.agent?.configure({ audio, agent: { language: 'en', ...agent }, mips_opt_out: true } as unknown as Parameters<AgentLiveClient['configure']>[0]);
+    this.agent?.configure({ audio, agent: { language: 'en', ...agent }, mips_opt_out: true });
   }
 
   sendAudio(bytes: Buffer): void {
@@ -41,7 +41,7 @@ class Sdk4Adapter implements SdkAdapter {
   }
 
   updateSpeak(model: string): void {
-    this.agent?.updateSpeak({ provider: { type: 'deepgram', model } } as Parameters<AgentLiveClient['updateSpeak']>[0]);
+    this.agent?.updateSpeak({ provider: { type: 'deepgram', model } });
   }
 
   keepAlive(): void {

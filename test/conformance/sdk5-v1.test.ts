@@ -38,23 +38,23 @@ class Sdk5Adapter implements SdkAdapter {
 
   respondToFunction(request: Json, content: string): void {
     const [call] = request.functions as { id: string; name: string }[];
-    this.socket?.sendFunctionCallResponse({ type: 'FunctionCallResponse', id: call?.id ?? '', name: call?.name ?? '', content } as Parameters<Socket['sendFunctionCallResponse']>[0]);
+    this.socket?.sendFunctionCallResponse({ type: 'FunctionCallResponse', id: call?.id ?? '', name: call?.name ?? '', content });
   }
 
   injectAgentMessage(text: string): void {
-    this.socket?.sendInjectAgentMessage({ type: 'InjectAgentMessage', message: text } as Parameters<Socket['sendInjectAgentMessage']>[0]);
+    this.socket?.sendInjectAgentMessage({ type: 'InjectAgentMessage', message: text });
   }
 
   updatePrompt(text: string): void {
-    this.socket?.sendUpdatePrompt({ type: 'UpdatePrompt', prompt: text } as Parameters<Socket['sendUpdatePrompt']>[0]);
+    this.socket?.sendUpdatePrompt({ type: 'UpdatePrompt', prompt: text });
   }
 
   updateSpeak(model: string): void {
-    this.socket?.sendUpdateSpeak({ type: 'UpdateSpeak', speak: { provider: { type: 'deepgram', model } } } as Parameters<Socket['sendUpdateSpeak']>[0]);
+    this.socket?.sendUpdateSpeak({ type: 'UpdateSpeak', speak: { provider: { type: 'deepgram', model } } });
   }
 
   keepAlive(): void {
-    this.socket?.sendKeepAlive({ type: 'KeepAlive' } as Parameters<Socket['sendKeepAlive']>[0]);
+    this.socket?.sendKeepAlive({ type: 'KeepAlive' });
   }
 
   close(): void {

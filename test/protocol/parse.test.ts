@@ -37,7 +37,7 @@ describe('parseClientMessage', () => {
     assert.match(parseError('[1,2]').message, /JSON object/);
   });
 
-  it('accepts the exact frames SDK 3.12.1, 4.11.3 and 5.13.0 sent (protocol.md §6.3)', () => {
+  it('accepts the exact frames SDK 3.12.1, 4.11.3 and 5.13.0 sent', () => {
     const frames = [
       '{"type":"SettingsConfiguration","audio":{"input":{"encoding":"linear16","sample_rate":16000},"output":{"encoding":"linear16","container":"none","sample_rate":24000}},"agent":{"listen":{"model":"nova-3"},"think":{"provider":{"type":"open_ai"},"model":"gpt-4o-mini","instructions":"be brief"},"speak":{"model":"aura-asteria-en"}}}',
       '{"type":"UpdateInstructions","instructions":"new instr"}',

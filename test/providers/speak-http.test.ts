@@ -64,7 +64,7 @@ function speakSuite(
 
     failureSuite({
       fake: () => fake,
-      error: options.error,
+      error: (res, status) => options.error(res, status),
       head: (res) => startAudio(res, options.contentType),
       finalEvent: false,
       cutDetectable: options.cutDetectable !== false,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ProviderError } from '../../src/core/errors.js';
 import { createCartesiaSpeak } from '../../src/speak/cloud/cartesia.js';
 import { createElevenLabsSpeak } from '../../src/speak/cloud/eleven-labs.js';
+import { wsText } from '../../src/providers/ws-stream.js';
 import { WsFake } from './fakes/ws.js';
 import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
 
@@ -27,7 +28,7 @@ describe('speak cartesia (TTS WebSocket)', () => {
     fake.reset();
     fake.onConnection = (ws) =>
       ws.once('message', (data) => {
-        const req = JSON.parse(data.toString()) as { context_id: string };
+        const req = JSON.parse(wsText(data)) as { context_id: string };
         ws.send(JSON.stringify({ type: 'chunk', data: PCM.subarray(0, 3).toString('base64'), done: false, context_id: req.context_id }));
         ws.send(JSON.stringify({ type: 'chunk', data: PCM.subarray(3).toString('base64'), done: false, context_id: req.context_id }));
         ws.send(JSON.stringify({ type: 'done', done: true, context_id: req.context_id }));

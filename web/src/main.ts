@@ -253,7 +253,11 @@ async function stop(): Promise<void> {
 
 function readForm(): PageSettings {
   const data = new FormData(ui.form);
-  const value = (name: keyof PageSettings): string => String(data.get(name) ?? '');
+  // Every field is a text input or textarea, so an entry is a string (a File only for file inputs).
+  const value = (name: keyof PageSettings): string => {
+    const entry = data.get(name);
+    return typeof entry === 'string' ? entry : '';
+  };
   return {
     key: value('key'),
     prompt: value('prompt'),
@@ -268,9 +272,9 @@ function readForm(): PageSettings {
 }
 
 function fillForm(settings: PageSettings): void {
-  for (const [name, value] of Object.entries(settings)) {
+  for (const name of Object.keys(settings) as (keyof PageSettings)[]) {
     const field = ui.form.elements.namedItem(name);
-    if (field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) field.value = value;
+    if (field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) field.value = settings[name];
   }
 }
 

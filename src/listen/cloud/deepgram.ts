@@ -3,7 +3,7 @@ import type { ProviderContext } from '../../core/provider-context.js';
 import type { ListenSettings } from '../../protocol/agent-config.js';
 import { envKey } from '../../providers/keys.js';
 import { num, str, strList, timeoutMs } from '../../providers/settings.js';
-import { wsFailure } from '../../providers/ws-stream.js';
+import { wsFailure, wsText } from '../../providers/ws-stream.js';
 import { deepgramBase } from '../../providers/deepgram.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
 import type { ListenProvider, ListenStream } from '../types.js';
@@ -98,7 +98,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
           if (isBinary || closed) return;
           let message: Transcript;
           try {
-            message = JSON.parse(data.toString()) as Transcript;
+            message = JSON.parse(wsText(data)) as Transcript;
           } catch {
             failed(fail('malformed message from the server'));
             return;

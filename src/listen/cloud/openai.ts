@@ -9,7 +9,7 @@ import { LISTEN_SAMPLE_RATE } from '../types.js';
 import type { ListenEvents, ListenProvider, ListenStream } from '../types.js';
 import { EnergyTurnDetector } from './energy-turn-detector.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
-import { pcm16Wav } from './wav.js';
+import { pcmToWav } from '../../audio/wav.js';
 
 /** Audio kept from before the detector fired, so the first syllable is not clipped. */
 const PREROLL_SAMPLES = (LISTEN_SAMPLE_RATE * 300) / 1000;
@@ -54,7 +54,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
         const transcribe = async (audio: Int16Array): Promise<string> => {
           const watchdog = new Watchdog(timeout, closer.signal);
           try {
-            const file = await toFile(pcm16Wav(audio, LISTEN_SAMPLE_RATE), 'utterance.wav', { type: 'audio/wav' });
+            const file = await toFile(pcmToWav(audio, LISTEN_SAMPLE_RATE), 'utterance.wav', { type: 'audio/wav' });
             const result = await client.audio.transcriptions.create(
               { file, model, ...(language === undefined ? {} : { language }) },
               { signal: watchdog.signal },

@@ -6,7 +6,7 @@ export interface TurnDetectorEvents {
 
 /**
  * Speech start/end from PCM16 mono 16 kHz frames. The energy detector below implements it; the
- * local silero VAD (src/listen/local/) can be adapted to it for better accuracy.
+ * local Silero VAD (listen/vad/) can be adapted to it for better accuracy.
  */
 export interface TurnDetector {
   write(samples: Int16Array): void;

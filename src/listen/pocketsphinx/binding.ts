@@ -31,7 +31,8 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
       const variadic: unknown[] = [];
       for (const arg of args) variadic.push('const char *', arg);
       variadic.push('const char *', null);
-      return cmdLnInit(null, psArgs(), 1, ...variadic);
+      const config: unknown = cmdLnInit(null, psArgs(), 1, ...variadic);
+      return config;
     },
     cmdLnFree: lib.func('int cmd_ln_free_r(void *config)'),
     init: lib.func('void *ps_init(void *config)'),

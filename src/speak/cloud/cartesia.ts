@@ -5,9 +5,9 @@ import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
 import { envKey } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
-import { wsMessages } from '../../providers/ws-stream.js';
+import { wsMessages, wsText } from '../../providers/ws-stream.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
-import { PcmAssembler } from './pcm.js';
+import { Pcm16Assembler } from '../../audio/pcm16.js';
 
 const SAMPLE_RATE = 24000;
 const DEFAULT_VERSION = '2025-04-16';
@@ -41,7 +41,7 @@ export function createCartesiaSpeak(settings: SpeakSettings, context: ProviderCo
     if (speed !== undefined) controls['speed'] = speed;
     const volume = num(provider, 'volume');
     if (volume !== undefined) controls['volume'] = volume;
-    const assembler = new PcmAssembler();
+    const assembler = new Pcm16Assembler();
     const messages = wsMessages({
       kind: 'speak',
       provider: 'cartesia',
@@ -66,17 +66,19 @@ export function createCartesiaSpeak(settings: SpeakSettings, context: ProviderCo
     for await (const data of messages) {
       let message: Record<string, unknown>;
       try {
-        message = JSON.parse(data.toString()) as Record<string, unknown>;
+        message = JSON.parse(wsText(data)) as Record<string, unknown>;
       } catch {
         throw new ProviderError('speak', 'cartesia', 'cartesia: malformed message from the server');
       }
       if (message['type'] === 'error') {
         const status = typeof message['status_code'] === 'number' ? message['status_code'] : undefined;
-        throw new ProviderError('speak', 'cartesia', `cartesia: ${String(message['error'] ?? 'synthesis failed')}`, status === undefined ? {} : { status });
+        const reason = message['error'] ?? 'synthesis failed';
+        const detail = typeof reason === 'string' ? reason : JSON.stringify(reason);
+        throw new ProviderError('speak', 'cartesia', `cartesia: ${detail}`, status === undefined ? {} : { status });
       }
       if (message['type'] === 'chunk' && typeof message['data'] === 'string') {
         const samples = assembler.push(Buffer.from(message['data'], 'base64'));
-        if (samples !== undefined) yield { samples, sampleRate: SAMPLE_RATE };
+        if (samples.length > 0) yield { samples, sampleRate: SAMPLE_RATE };
       }
       if (message['type'] === 'done' || message['done'] === true) return;
     }

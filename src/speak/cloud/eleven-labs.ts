@@ -4,10 +4,10 @@ import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
 import { envKey } from '../../providers/keys.js';
 import { header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
-import { wsMessages } from '../../providers/ws-stream.js';
+import { wsMessages, wsText } from '../../providers/ws-stream.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
 import { fetchPcm } from './http-pcm.js';
-import { PcmAssembler } from './pcm.js';
+import { Pcm16Assembler } from '../../audio/pcm16.js';
 
 const SAMPLE_RATE = 24000;
 const OUTPUT_FORMAT = `pcm_${SAMPLE_RATE}`;
@@ -49,7 +49,7 @@ export function createElevenLabsSpeak(settings: SpeakSettings, context: Provider
     target.searchParams.set('model_id', modelId);
     target.searchParams.set('output_format', OUTPUT_FORMAT);
     if (language !== undefined) target.searchParams.set('language_code', language);
-    const assembler = new PcmAssembler();
+    const assembler = new Pcm16Assembler();
     const messages = wsMessages({
       kind: 'speak',
       provider: 'eleven_labs',
@@ -65,7 +65,7 @@ export function createElevenLabsSpeak(settings: SpeakSettings, context: Provider
       },
     });
     for await (const data of messages) {
-      const message = parseMessage(data.toString());
+      const message = parseMessage(wsText(data));
       if (message === undefined) throw new ProviderError('speak', 'eleven_labs', 'eleven_labs: malformed message from the server');
       const failure = message['error'] ?? message['message'];
       if (typeof failure === 'string' && message['audio'] === undefined) {
@@ -74,7 +74,7 @@ export function createElevenLabsSpeak(settings: SpeakSettings, context: Provider
       const audio = message['audio'];
       if (typeof audio === 'string' && audio !== '') {
         const samples = assembler.push(Buffer.from(audio, 'base64'));
-        if (samples !== undefined) yield { samples, sampleRate: SAMPLE_RATE };
+        if (samples.length > 0) yield { samples, sampleRate: SAMPLE_RATE };
       }
       if (message['isFinal'] === true) return;
     }

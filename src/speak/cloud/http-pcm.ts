@@ -1,7 +1,7 @@
 import { ProviderError } from '../../core/errors.js';
 import { redact } from '../../providers/errors.js';
 import type { PcmChunk } from '../types.js';
-import { PcmAssembler } from './pcm.js';
+import { Pcm16Assembler } from '../../audio/pcm16.js';
 
 /** The readable part of a provider's JSON error body, whatever its shape. */
 export function errorDetail(text: string): string {
@@ -44,9 +44,10 @@ export async function* fetchPcm(
     );
   }
   if (response.body === null) return;
-  const assembler = new PcmAssembler();
-  for await (const bytes of response.body) {
+  const assembler = new Pcm16Assembler();
+  // A fetch body streams bytes; undici types it as ReadableStream<any>.
+  for await (const bytes of response.body as ReadableStream<Uint8Array>) {
     const samples = assembler.push(bytes);
-    if (samples !== undefined) yield { samples, sampleRate };
+    if (samples.length > 0) yield { samples, sampleRate };
   }
 }

@@ -6,7 +6,7 @@ import { guarded } from '../../providers/guard.js';
 import { envKey } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
-import { PcmAssembler } from './pcm.js';
+import { Pcm16Assembler } from '../../audio/pcm16.js';
 
 /** `response_format: 'pcm'` is raw PCM16 at this fixed rate. */
 const SAMPLE_RATE = 24000;
@@ -38,10 +38,11 @@ export function createOpenAiSpeak(settings: SpeakSettings, context: ProviderCont
     if (instructions !== undefined) params.instructions = instructions;
     const response = await client.audio.speech.create(params, { signal });
     if (response.body === null) return;
-    const assembler = new PcmAssembler();
-    for await (const bytes of response.body) {
+    const assembler = new Pcm16Assembler();
+    // A fetch body streams bytes; undici types it as ReadableStream<any>.
+    for await (const bytes of response.body as ReadableStream<Uint8Array>) {
       const samples = assembler.push(bytes);
-      if (samples !== undefined) yield { samples, sampleRate: SAMPLE_RATE };
+      if (samples.length > 0) yield { samples, sampleRate: SAMPLE_RATE };
     }
   }
 

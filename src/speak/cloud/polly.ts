@@ -6,7 +6,7 @@ import { awsClientConfig } from '../../providers/aws.js';
 import { guarded } from '../../providers/guard.js';
 import { str, timeoutMs } from '../../providers/settings.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
-import { PcmAssembler } from './pcm.js';
+import { Pcm16Assembler } from '../../audio/pcm16.js';
 
 /** Polly's `pcm` output is signed 16-bit little-endian mono; 16 kHz is its highest PCM rate. */
 const SAMPLE_RATE = 16000;
@@ -31,11 +31,11 @@ export function createPollySpeak(settings: SpeakSettings, context: ProviderConte
     if (language !== undefined) input.LanguageCode = language as LanguageCode;
     const response = await client.send(new SynthesizeSpeechCommand(input), { abortSignal: signal });
     if (response.AudioStream === undefined) return;
-    const assembler = new PcmAssembler();
+    const assembler = new Pcm16Assembler();
     // In Node the payload is a Readable, which is an async iterable of byte chunks.
     for await (const bytes of response.AudioStream as AsyncIterable<Uint8Array>) {
       const samples = assembler.push(bytes);
-      if (samples !== undefined) yield { samples, sampleRate: SAMPLE_RATE };
+      if (samples.length > 0) yield { samples, sampleRate: SAMPLE_RATE };
     }
   }
 

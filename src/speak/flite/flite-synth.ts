@@ -6,6 +6,9 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI } from '@bjorn3/browser_wasi_shim';
+import type { Inode } from '@bjorn3/browser_wasi_shim';
+import { pcm16FromBytes } from '../../audio/pcm16.js';
+import { parseWav } from '../../audio/wav.js';
 import type { FliteChunk, FliteVoice } from './flite-job.js';
 
 const require = createRequire(import.meta.url);
@@ -31,7 +34,7 @@ const OUTPUT = 'sentence.wav';
 
 /** Synthesizes one sentence; returns its whole audio (about 0.1 s of CPU for 15 words). */
 export function synthesizeWithFlite(text: string, voice: FliteVoice): FliteChunk {
-  const out = new Map();
+  const out = new Map<string, Inode>();
   const messages: string[] = [];
   const wasi = new WASI(
     ['flite', '-voice', voice, '-t', text, '-o', `/out/${OUTPUT}`],
@@ -50,23 +53,7 @@ export function synthesizeWithFlite(text: string, voice: FliteVoice): FliteChunk
   if (code !== 0) throw new Error(`flite exited with code ${code}${messages.length > 0 ? `: ${messages.join(' ')}` : ''}`);
   const file: unknown = out.get(OUTPUT);
   if (!(file instanceof File)) throw new Error('flite wrote no audio');
-  return parseWav(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength));
-}
-
-function parseWav(bytes: Buffer): FliteChunk {
-  let offset = 12;
-  let sampleRate = 16000;
-  while (offset + 8 <= bytes.length) {
-    const id = bytes.toString('ascii', offset, offset + 4);
-    const size = bytes.readUInt32LE(offset + 4);
-    if (id === 'fmt ') sampleRate = bytes.readUInt32LE(offset + 12);
-    if (id === 'data') {
-      const data = bytes.subarray(offset + 8, Math.min(bytes.length, offset + 8 + size));
-      const samples = new Int16Array(data.length >> 1);
-      for (let i = 0; i < samples.length; i++) samples[i] = data.readInt16LE(i * 2);
-      return { samples, sampleRate };
-    }
-    offset += 8 + size + (size % 2);
-  }
-  throw new Error('flite wrote no audio');
+  const wav = parseWav(file.data);
+  if (wav.encoding !== 'linear16' || wav.channels !== 1) throw new Error(`flite wrote ${wav.encoding} with ${wav.channels} channels`);
+  return { samples: pcm16FromBytes(wav.data), sampleRate: wav.sampleRate };
 }

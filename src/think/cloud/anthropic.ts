@@ -42,7 +42,7 @@ export function toAnthropicTools(tools: readonly ToolDefinition[]): Tool[] {
   return tools.map((t) => ({
     name: t.name,
     description: t.description,
-    input_schema: { type: 'object', ...t.parameters } as Tool['input_schema'],
+    input_schema: { type: 'object', ...t.parameters },
   }));
 }
 

@@ -5,7 +5,6 @@ import type {
   Message,
   SystemContentBlock,
   Tool,
-  ToolInputSchema,
   ToolUseBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderError } from '../../core/errors.js';
@@ -65,7 +64,7 @@ export function createBedrockThink(settings: ThinkSettings, context: ProviderCon
             toolSpec: {
               name: t.name,
               description: t.description,
-              inputSchema: { json: t.parameters as DocumentType } as ToolInputSchema,
+              inputSchema: { json: t.parameters as DocumentType },
             },
           }),
         ),

@@ -11,7 +11,7 @@ export function toGrammarSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(toGrammarSchema);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
+  for (const [key, value] of Object.entries(schema as Record<string, unknown>)) {
     if (key === 'anyOf') out['oneOf'] = toGrammarSchema(value);
     else if (key === 'properties' && value !== null && typeof value === 'object') {
       out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, toGrammarSchema(sub)]));
@@ -31,7 +31,7 @@ export function toLlamaFunctions(tools: readonly ToolDefinition[]): ChatModelFun
       ? { description: tool.description, params: toGrammarSchema({ type: 'object', ...tool.parameters }) as GbnfJsonSchema }
       : { description: tool.description };
   }
-  return functions as ChatModelFunctions;
+  return functions;
 }
 
 function parseJson(text: string): unknown {

@@ -111,7 +111,7 @@ registerJobHandler<GeneratePayload, never, LlamaEvent>(LLAMA_JOBS.generate, asyn
   });
 });
 
-registerJobHandler<ReleasePayload, never, never>(LLAMA_JOBS.release, async ({ sessionId }) => {
+registerJobHandler<ReleasePayload, never, never>(LLAMA_JOBS.release, ({ sessionId }) => {
   const session = sessions.get(sessionId);
   if (session === undefined) return;
   sessions.delete(sessionId);

@@ -9,7 +9,10 @@ export function speakable(value: unknown): string {
       .map(([key, v]) => `${key.replace(/_/g, ' ')} ${speakable(v)}`.trim())
       .join(', ');
   }
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  // Values come from JSON.parse, so nothing else (functions, symbols) reaches here.
+  return '';
 }
 
 export interface TemplateValues {

@@ -54,6 +54,12 @@ function rms(pcm: Buffer): number {
   return n === 0 ? 0 : Math.sqrt(sum / n);
 }
 
+/** A client message field as text: strings as they are, nothing as '', anything else as JSON. */
+function textOf(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** One connection's scripted agent. */
 class Agent {
   readonly #session: FakeSession;
@@ -106,9 +112,9 @@ class Agent {
       case 'ForceEndTurn':
         return;
       case 'InjectUserMessage':
-        return this.#userSaid(String(message['content'] ?? ''));
+        return this.#userSaid(textOf(message['content']));
       case 'InjectAgentMessage': {
-        const text = String(message['message'] ?? message['content'] ?? '');
+        const text = textOf(message['message'] ?? message['content']);
         if ((this.#speaking || this.#userSpeaking) && message['behavior'] !== 'interrupt') {
           send({ type: 'Warning', code: 'INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', description: 'agent is speaking' });
           send({ type: 'InjectionRefused', message: 'agent is speaking' });
@@ -120,7 +126,7 @@ class Agent {
         const call = this.#pendingCall;
         if (!call || message['id'] !== call.id) return;
         this.#pendingCall = undefined;
-        const content = String(message['content'] ?? '');
+        const content = textOf(message['content']);
         send({
           type: 'History',
           function_calls: [{ id: call.id, name: call.name, client_side: true, arguments: '{"city":"Paris"}', response: content }],

@@ -3,6 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
+import { wsText } from '../../../src/providers/ws-stream.js';
 
 /**
  * A local WebSocket server standing in for a provider. `refuse` answers the upgrade with an HTTP
@@ -35,7 +36,7 @@ export class WsFake {
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        ws.on('message', (data, isBinary) => this.received.push(isBinary ? (data as Buffer) : data.toString()));
+        ws.on('message', (data, isBinary) => this.received.push(isBinary ? (data as Buffer) : wsText(data)));
         ws.on('close', () => {
           this.closes++;
           for (const wake of this.closeWaiters.splice(0)) wake();
