@@ -12,8 +12,6 @@ import { createBedrockThink } from '../think/cloud/bedrock.js';
 import { createGoogleThink } from '../think/cloud/google.js';
 import { createOpenAiThink } from '../think/cloud/openai.js';
 
-export { canAuthenticate, hasManagedKey } from '../providers/keys.js';
-
 export interface CloudOptions {
   /** Turn detection for `open_ai` listen; the energy detector when absent. */
   turnDetector?: TurnDetectorFactory;

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProviderError } from '../../src/core/errors.js';
-import { createCartesiaSpeak } from '../../src/speak/cloud/cartesia.js';
-import { createElevenLabsSpeak } from '../../src/speak/cloud/eleven-labs.js';
-import { wsText } from '../../src/providers/ws-stream.js';
-import { WsFake } from './fakes/ws.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { ProviderError } from '../../../src/core/errors.js';
+import { createCartesiaSpeak } from '../../../src/speak/cloud/cartesia.js';
+import { createElevenLabsSpeak } from '../../../src/speak/cloud/eleven-labs.js';
+import { wsText } from '../../../src/providers/ws-stream.js';
+import { WsFake } from '../../providers/fakes/ws.js';
+import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 const PCM = Buffer.from(new Int16Array([5, -6, 7, -8, 9]).buffer);
 

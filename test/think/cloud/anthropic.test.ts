@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { createAnthropicThink } from '../../src/think/cloud/anthropic.js';
-import type { ThinkRequest } from '../../src/think/types.js';
-import { HttpFake, json, sseEvent, startSse } from './fakes/http.js';
-import { failureSuite } from './failure-suite.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { createAnthropicThink } from '../../../src/think/cloud/anthropic.js';
+import type { ThinkRequest } from '../../../src/think/types.js';
+import { HttpFake, json, sseEvent, startSse } from '../../providers/fakes/http.js';
+import { failureSuite } from '../../providers/failure-suite.js';
+import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 const KEY = 'sk-ant-test-987654';
 

@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProviderError } from '../../src/core/errors.js';
-import { createDeepgramListen } from '../../src/listen/cloud/deepgram.js';
-import { EnergyTurnDetector } from '../../src/listen/cloud/energy-turn-detector.js';
-import { createOpenAiListen } from '../../src/listen/cloud/openai.js';
-import type { ListenEvents } from '../../src/listen/types.js';
-import { HttpFake, json } from './fakes/http.js';
-import { WsFake } from './fakes/ws.js';
-import { TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { ProviderError } from '../../../src/core/errors.js';
+import { createDeepgramListen } from '../../../src/listen/cloud/deepgram.js';
+import { EnergyTurnDetector } from '../../../src/listen/cloud/energy-turn-detector.js';
+import { createOpenAiListen } from '../../../src/listen/cloud/openai.js';
+import type { ListenEvents } from '../../../src/listen/types.js';
+import { HttpFake, json } from '../../providers/fakes/http.js';
+import { WsFake } from '../../providers/fakes/ws.js';
+import { TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 function recorder(): ListenEvents & { log: string[]; next(match: RegExp): Promise<string> } {
   const log: string[] = [];

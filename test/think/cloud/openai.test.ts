@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { createOpenAiThink } from '../../src/think/cloud/openai.js';
-import type { ThinkEvent, ThinkRequest } from '../../src/think/types.js';
-import { HttpFake, json, sseEvent, startSse } from './fakes/http.js';
-import { failureSuite } from './failure-suite.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { createOpenAiThink } from '../../../src/think/cloud/openai.js';
+import type { ThinkEvent, ThinkRequest } from '../../../src/think/types.js';
+import { HttpFake, json, sseEvent, startSse } from '../../providers/fakes/http.js';
+import { failureSuite } from '../../providers/failure-suite.js';
+import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 const KEY = 'sk-test-secret-123456';
 

@@ -1,13 +1,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFliteSpeak } from '../../src/speak/flite/flite-speak.js';
-import { createLocalListen } from '../../src/listen/pocketsphinx/pocketsphinx-listen.js';
-import { closeClassicPools } from '../../src/runtime/classic-pools.js';
-import { silentLogger } from '../../src/core/logger.js';
-import type { ProviderContext } from '../../src/core/provider-context.js';
-import type { PcmChunk } from '../../src/speak/types.js';
-import { wordErrors } from '../support/wer.js';
-import { concat, listenTo, silence } from '../listen/pocketsphinx/pocketsphinx-listen-support.js';
+import { createFliteSpeak } from '../../../src/speak/flite/flite-speak.js';
+import { createLocalListen } from '../../../src/listen/pocketsphinx/pocketsphinx-listen.js';
+import { closeClassicPools } from '../../../src/runtime/classic-pools.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { ProviderContext } from '../../../src/core/provider-context.js';
+import type { PcmChunk } from '../../../src/speak/types.js';
+import { wordErrors } from '../../support/wer.js';
+import { concat, listenTo, silence } from '../../listen/pocketsphinx/pocketsphinx-listen-support.js';
 
 after(closeClassicPools);
 

@@ -1,14 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { createDeepgramSpeak } from '../../src/speak/cloud/deepgram.js';
-import { createElevenLabsSpeak } from '../../src/speak/cloud/eleven-labs.js';
-import { createOpenAiSpeak } from '../../src/speak/cloud/openai.js';
-import { createPollySpeak } from '../../src/speak/cloud/polly.js';
-import type { PcmChunk, SpeakProvider } from '../../src/speak/types.js';
-import { HttpFake, json } from './fakes/http.js';
-import { failureSuite } from './failure-suite.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { createDeepgramSpeak } from '../../../src/speak/cloud/deepgram.js';
+import { createElevenLabsSpeak } from '../../../src/speak/cloud/eleven-labs.js';
+import { createOpenAiSpeak } from '../../../src/speak/cloud/openai.js';
+import { createPollySpeak } from '../../../src/speak/cloud/polly.js';
+import type { PcmChunk, SpeakProvider } from '../../../src/speak/types.js';
+import { HttpFake, json } from '../../providers/fakes/http.js';
+import { failureSuite } from '../../providers/failure-suite.js';
+import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 const SAMPLES = [1, -2, 300, -400, 32767, -32768, 7];
 const PCM = Buffer.from(new Int16Array(SAMPLES).buffer);

@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { createBedrockThink } from '../../src/think/cloud/bedrock.js';
-import type { ThinkRequest } from '../../src/think/types.js';
-import { awsEvent, awsException } from './fakes/aws-eventstream.js';
-import { HttpFake } from './fakes/http.js';
-import { failureSuite } from './failure-suite.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { createBedrockThink } from '../../../src/think/cloud/bedrock.js';
+import type { ThinkRequest } from '../../../src/think/types.js';
+import { awsEvent, awsException } from '../../providers/fakes/aws-eventstream.js';
+import { HttpFake } from '../../providers/fakes/http.js';
+import { failureSuite } from '../../providers/failure-suite.js';
+import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 const SECRET = 'aws-secret-key-abcdef';
 

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRulesThink, loadRules, rulesGrammarFor, RulesThinkProvider } from '../../src/think/rules/rules-think.js';
-import { compileRulesGrammar } from '../../src/think/rules/rules-grammar.js';
-import { createLocalListenFactory } from '../../src/listen/pocketsphinx/pocketsphinx-listen.js';
-import { createFliteSpeak } from '../../src/speak/flite/flite-speak.js';
-import { closeClassicPools } from '../../src/runtime/classic-pools.js';
-import { silentLogger } from '../../src/core/logger.js';
-import type { ProviderContext } from '../../src/core/provider-context.js';
-import type { ThinkSettings } from '../../src/protocol/agent-config.js';
-import type { ChatMessage, ThinkEvent, ThinkProvider, ToolDefinition } from '../../src/think/types.js';
-import { concat, listenTo, silence } from '../listen/pocketsphinx/pocketsphinx-listen-support.js';
+import { createRulesThink, loadRules, rulesGrammarFor, RulesThinkProvider } from '../../../src/think/rules/rules-think.js';
+import { compileRulesGrammar } from '../../../src/think/rules/rules-grammar.js';
+import { createLocalListenFactory } from '../../../src/listen/pocketsphinx/pocketsphinx-listen.js';
+import { createFliteSpeak } from '../../../src/speak/flite/flite-speak.js';
+import { closeClassicPools } from '../../../src/runtime/classic-pools.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { ProviderContext } from '../../../src/core/provider-context.js';
+import type { ThinkSettings } from '../../../src/protocol/agent-config.js';
+import type { ChatMessage, ThinkEvent, ThinkProvider, ToolDefinition } from '../../../src/think/types.js';
+import { concat, listenTo, silence } from '../../listen/pocketsphinx/pocketsphinx-listen-support.js';
 
 after(closeClassicPools);
 

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { createGoogleThink } from '../../src/think/cloud/google.js';
-import type { ThinkRequest } from '../../src/think/types.js';
-import { HttpFake, json, startSse } from './fakes/http.js';
-import { failureSuite } from './failure-suite.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { createGoogleThink } from '../../../src/think/cloud/google.js';
+import type { ThinkRequest } from '../../../src/think/types.js';
+import { HttpFake, json, startSse } from '../../providers/fakes/http.js';
+import { failureSuite } from '../../providers/failure-suite.js';
+import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
 
 const KEY = 'AIza-test-key-55555';
 
