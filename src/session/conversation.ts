@@ -1,4 +1,6 @@
 import type { FunctionCallRecord, HistoryItem } from '../protocol/agent-config.js';
+import type { WarningNotice } from '../protocol/errors.js';
+import { MAX_PROMPT_CHARS } from '../protocol/normalize.js';
 import type { ChatMessage } from '../think/types.js';
 
 /**
@@ -14,9 +16,22 @@ export class Conversation {
     private contextLength?: number | 'max',
   ) {}
 
-  /** UpdatePrompt appends (docs/protocol-decisions.md#updateprompt-appends). */
-  appendPrompt(text: string): void {
-    this.prompt = this.prompt === '' ? text : `${this.prompt}\n${text}`;
+  /**
+   * UpdatePrompt appends (docs/protocol-decisions.md#updateprompt-appends). The whole prompt stays
+   * within the limit Settings has (docs/protocol-decisions.md#prompt-length-limit), so no client
+   * grows it without end; the warning says when an append was cut.
+   */
+  appendPrompt(text: string): WarningNotice | undefined {
+    const whole = this.prompt === '' ? text : `${this.prompt}\n${text}`;
+    if (whole.length <= MAX_PROMPT_CHARS) {
+      this.prompt = whole;
+      return undefined;
+    }
+    this.prompt = whole.slice(0, MAX_PROMPT_CHARS);
+    return {
+      code: 'PROMPT_TOO_LONG',
+      description: `With this update the prompt would have ${whole.length} characters; only the first ${MAX_PROMPT_CHARS} are used.`,
+    };
   }
 
   replaceSettings(prompt: string, contextLength?: number | 'max'): void {

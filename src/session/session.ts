@@ -127,13 +127,11 @@ export class Session {
       case 'UpdatePrompt': {
         const prompt = message.body.prompt ?? message.body.instructions;
         if (prompt === undefined) throw new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'UpdatePrompt: prompt: expected string');
-        this.conversation.appendPrompt(prompt);
-        this.emit({ type: 'PromptUpdated' });
+        this.updatePrompt(prompt);
         return;
       }
       case 'UpdateInstructions':
-        this.conversation.appendPrompt(message.body.instructions);
-        this.emit({ type: 'PromptUpdated' });
+        this.updatePrompt(message.body.instructions);
         return;
       case 'UpdateThink':
         this.updateThink(message.body.think);
@@ -220,6 +218,13 @@ export class Session {
   private buildThink(list: readonly ThinkSettings[]): ThinkProvider[] {
     const registry = this.deps.providers.think;
     return list.map((settings) => registry.lookup(settings)(settings, this.context));
+  }
+
+  /** Acknowledged at once, like Settings; a cut append is then reported. */
+  private updatePrompt(text: string): void {
+    const cut = this.conversation.appendPrompt(text);
+    this.emit({ type: 'PromptUpdated' });
+    if (cut !== undefined) this.warn(cut);
   }
 
   private buildSpeak(config: Pick<AgentConfig, 'speak'>): SpeakChain {

@@ -124,6 +124,24 @@ describe('session behaviour', () => {
     socket.close();
   });
 
+  it('UpdatePrompt cannot grow the prompt past its limit: the first 25,000 characters stay, with PROMPT_TOO_LONG', async () => {
+    const socket = await applied(server, settings({ think: { provider: { type: 'scripted', model: 'prompt-limit' }, prompt: 'Base prompt.' } }));
+    for (const fill of ['a', 'b', 'c', 'd']) {
+      const updated = socket.nextEvent('PromptUpdated');
+      socket.send({ type: 'UpdatePrompt', prompt: fill.repeat(10_000) });
+      await updated;
+    }
+    socket.send({ type: 'InjectUserMessage', content: 'hello' });
+    await socket.waitFor('AgentAudioDone');
+    const warnings = socket.events('Warning').filter((e) => e.code === 'PROMPT_TOO_LONG');
+    assert.equal(warnings.length, 2, 'the third and the fourth update were cut');
+    assert.match(String(warnings[0]?.description), /30015 characters; only the first 25000 are used/);
+    const system = lastRequest('scripted/prompt-limit')?.messages[0]?.content;
+    assert.equal(typeof system === 'string' ? system.length : -1, 25_000);
+    assert.ok(typeof system === 'string' && system.startsWith(`Base prompt.\n${'a'.repeat(10_000)}\n${'b'.repeat(10_000)}\nccc`));
+    socket.close();
+  });
+
   it('context messages are preloaded into what the LLM sees', async () => {
     const socket = await applied(
       server,
