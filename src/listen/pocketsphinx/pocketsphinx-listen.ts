@@ -60,7 +60,7 @@ class LocalListenProvider implements ListenProvider {
   }
 
   open(events: ListenEvents): Promise<ListenStream> {
-    const pool = this.options.pool ?? pocketsphinxPool();
+    const pool = this.options.pool ?? pocketsphinxPool.get();
     return openPoolListen(this.label, () => pool.run<ListenJobPayload, ListenJobInput, ListenJobEvent>(LISTEN_JOB_KIND, this.payload), events, this.logger);
   }
 }

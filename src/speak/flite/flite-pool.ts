@@ -1,21 +1,11 @@
-// The process-wide pool of flite synthesizers, started on first use.
-import { WorkerPool, workerModuleUrl } from '../../workers/worker-pool.js';
-
-let pool: WorkerPool | undefined;
+// The process-wide pool of flite synthesizers.
+import { LazyPool } from '../../workers/lazy-pool.js';
+import { workerModuleUrl } from '../../workers/worker-pool.js';
 
 /** Runs 'flite.synthesize' jobs: one per sentence. */
-export function flitePool(): WorkerPool {
-  pool ??= new WorkerPool({
-    name: 'classic-speak',
-    modules: [workerModuleUrl(import.meta.url, './flite-worker')],
-    jobsPerWorker: 4,
-    maxQueue: 64,
-  });
-  return pool;
-}
-
-export async function closeFlitePool(): Promise<void> {
-  const closing = pool;
-  pool = undefined;
-  await closing?.close();
-}
+export const flitePool = new LazyPool({
+  name: 'classic-speak',
+  modules: [workerModuleUrl(import.meta.url, './flite-worker')],
+  jobsPerWorker: 4,
+  maxQueue: 64,
+});

@@ -57,7 +57,7 @@ class FliteSpeakProvider implements SpeakProvider {
 
   async *synthesize(text: string, signal: AbortSignal): AsyncIterable<PcmChunk> {
     if (signal.aborted || text.trim() === '') return;
-    const pool = this.pool ?? flitePool();
+    const pool = this.pool ?? flitePool.get();
     try {
       const job = pool.run<FliteJobPayload, never, FliteChunk>(FLITE_JOB_KIND, { text, voice: this.voice }, { signal });
       for await (const chunk of job) {
