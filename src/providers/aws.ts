@@ -1,5 +1,5 @@
 import type { Endpoint, ProviderSettings } from '../protocol/agent-config.js';
-import { envKey } from './keys.js';
+import { envKey, keyMayGoTo, serverEnvFor } from './keys.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -17,10 +17,13 @@ function field(record: Record<string, unknown>, name: string): string | undefine
 
 /**
  * Client configuration from `provider.credentials` (protocol §3.1.3: type sts|iam, region,
- * access_key_id, secret_access_key, session_token), else the server's AWS_* env. Retries are
- * off: the session runs the fallback chain.
+ * access_key_id, secret_access_key, session_token), else the server's AWS_* env, which only
+ * signs requests to the service's own AWS endpoints (`keyMayGoTo`); a client's endpoint without
+ * client credentials is signed with a placeholder, never with the SDK's default chain (the
+ * server's own identity). Retries are off: the session runs the fallback chain.
  */
 export function awsClientConfig(
+  service: 'aws_bedrock' | 'aws_polly',
   provider: ProviderSettings,
   endpoint: Endpoint | undefined,
   env: Env,
@@ -28,14 +31,18 @@ export function awsClientConfig(
   const given = typeof provider['credentials'] === 'object' && provider['credentials'] !== null
     ? (provider['credentials'] as Record<string, unknown>)
     : {};
-  const accessKeyId = field(given, 'access_key_id') ?? envKey(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = field(given, 'secret_access_key') ?? envKey(env, 'AWS_SECRET_ACCESS_KEY');
-  const sessionToken = field(given, 'session_token') ?? (field(given, 'access_key_id') === undefined ? envKey(env, 'AWS_SESSION_TOKEN') : undefined);
   const region = field(given, 'region') ?? regionFromUrl(endpoint?.url) ?? envKey(env, 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const target = endpoint?.url ?? `https://${service === 'aws_bedrock' ? 'bedrock-runtime' : 'polly'}.${region}.amazonaws.com`;
+  const own = serverEnvFor(service, target, env);
+  const accessKeyId = field(given, 'access_key_id') ?? envKey(own, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = field(given, 'secret_access_key') ?? envKey(own, 'AWS_SECRET_ACCESS_KEY');
+  const sessionToken = field(given, 'session_token') ?? (field(given, 'access_key_id') === undefined ? envKey(own, 'AWS_SESSION_TOKEN') : undefined);
   const config: AwsClientConfig = { region, maxAttempts: 1 };
   if (endpoint !== undefined) config.endpoint = endpoint.url;
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
+  } else if (!keyMayGoTo(service, target, env)) {
+    config.credentials = { accessKeyId: 'none', secretAccessKey: 'none' };
   }
   return { config, secrets: [secretAccessKey, sessionToken] };
 }

@@ -1,9 +1,9 @@
 // Deepgram's API as both listen and speak reach it.
-import { envKey } from './keys.js';
+import { operatorBaseUrl } from './keys.js';
 
 /** Base of Deepgram's API: `endpoint.url`, env DEEPGRAM_BASE_URL (tests, proxies) or the public one. */
 export function deepgramBase(url: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
-  const raw = url ?? envKey(env, 'DEEPGRAM_BASE_URL') ?? 'https://api.deepgram.com';
+  const raw = url ?? operatorBaseUrl('deepgram', env) ?? 'https://api.deepgram.com';
   const parsed = new URL(raw.replace(/^ws/, 'http'));
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/v\d+\/(speak|listen)$/, '')}`;
 }

@@ -36,9 +36,85 @@ export function hasManagedKey(type: string, env: Env): boolean {
 }
 
 /**
+ * Where each managed provider's server key may go: the provider's own API (origins, or for AWS
+ * the service's regional hosts) and the base URL an operator configured in the server env.
+ */
+const HOMES: Record<string, { origins?: readonly string[]; host?: RegExp; baseEnv?: string }> = {
+  open_ai: { origins: ['https://api.openai.com'], baseEnv: 'OPENAI_BASE_URL' },
+  anthropic: { origins: ['https://api.anthropic.com'], baseEnv: 'ANTHROPIC_BASE_URL' },
+  google: { origins: ['https://generativelanguage.googleapis.com'] },
+  groq: { origins: ['https://api.groq.com'] },
+  x_ai: { origins: ['https://api.x.ai'] },
+  deepgram: { origins: ['https://api.deepgram.com'], baseEnv: 'DEEPGRAM_BASE_URL' },
+  eleven_labs: { origins: ['https://api.elevenlabs.io'] },
+  cartesia: { origins: ['https://api.cartesia.ai'] },
+  aws_bedrock: { host: /^bedrock-runtime(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com$/ },
+  aws_polly: { host: /^polly(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com$/ },
+};
+
+/** Every server env variable that holds a secret of this provider type. */
+function secretNames(type: string): string[] {
+  const names = (KEY_ENV[type] ?? []).flat();
+  return type.startsWith('aws_') ? [...names, 'AWS_SESSION_TOKEN'] : names;
+}
+
+/** A URL's origin with ws(s) read as http(s), the same server; undefined when it does not parse. */
+function originOf(url: string): { origin: string; url: URL } | undefined {
+  try {
+    const parsed = new URL(url.trim());
+    const scheme = parsed.protocol === 'wss:' ? 'https:' : parsed.protocol === 'ws:' ? 'http:' : parsed.protocol;
+    if (scheme !== 'https:' && scheme !== 'http:') return undefined;
+    return { origin: `${scheme}//${parsed.host}`, url: parsed };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * THE rule for server keys: a key the server holds for `type` may go to `targetUrl` only when its
+ * origin (scheme, host and port; ws and http count as one) is the provider's official API, or is
+ * the origin of the base URL the operator set in the server env (OPENAI_BASE_URL,
+ * ANTHROPIC_BASE_URL, DEEPGRAM_BASE_URL). Anything a client chose gets no server key.
+ */
+export function keyMayGoTo(type: string, targetUrl: string, env: Env): boolean {
+  const home = HOMES[type];
+  const target = originOf(targetUrl);
+  if (home === undefined || target === undefined) return false;
+  if (home.origins?.includes(target.origin) === true) return true;
+  if (home.host !== undefined && target.url.protocol === 'https:' && target.url.port === '' && home.host.test(target.url.hostname)) {
+    return true;
+  }
+  const base = home.baseEnv === undefined ? undefined : envKey(env, home.baseEnv);
+  const configured = base === undefined ? undefined : originOf(base);
+  return configured !== undefined && configured.origin === target.origin;
+}
+
+/**
+ * The server env as a provider of `type` calling `targetUrl` may read it: the server's secrets of
+ * that type are left out unless `keyMayGoTo` allows them there.
+ */
+export function serverEnvFor(type: string, targetUrl: string, env: Env): Env {
+  if (keyMayGoTo(type, targetUrl, env)) return env;
+  const drop = new Set(secretNames(type));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !drop.has(name)));
+}
+
+/** The server's key for `type` when it may go to `targetUrl` (see `keyMayGoTo`), else undefined. */
+export function serverKeyFor(type: string, targetUrl: string, env: Env): string | undefined {
+  return envKey(serverEnvFor(type, targetUrl, env), ...(KEY_ENV[type] ?? []).flat());
+}
+
+/** The base URL an operator set for `type` in the server env (OPENAI_BASE_URL, ...), if any. */
+export function operatorBaseUrl(type: string, env: Env): string | undefined {
+  const name = HOMES[type]?.baseEnv;
+  return name === undefined ? undefined : envKey(env, name);
+}
+
+/**
  * Whether these settings can reach their provider: the client brought its own key (endpoint
- * headers or AWS credentials), points at its own server (self-hosted OpenAI-compatible servers
- * usually need no key), or the server holds a managed key.
+ * headers or AWS credentials), points an open_ai provider at its own server (self-hosted
+ * OpenAI-compatible servers usually need no key; they get none of the server's), or the server
+ * holds a managed key that may go where the settings point (`keyMayGoTo`).
  */
 export function canAuthenticate(
   settings: { provider: ProviderSettings; endpoint?: Endpoint },
@@ -50,6 +126,8 @@ export function canAuthenticate(
     if (header(endpoint, name) !== undefined) return true;
   }
   if (provider.type === 'open_ai' && endpoint !== undefined && !isOfficialHost(endpoint.url, 'api.openai.com')) return true;
+  // Without an endpoint the provider calls its own API or the operator's base URL: both home.
+  if (endpoint !== undefined && !keyMayGoTo(provider.type, endpoint.url, env)) return false;
   return hasManagedKey(provider.type, env);
 }
 

@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
 import type { ProviderContext } from '../../core/provider-context.js';
-import type { ListenSettings } from '../../protocol/agent-config.js';
-import { envKey } from '../../providers/keys.js';
-import { num, str, strList, timeoutMs } from '../../providers/settings.js';
+import type { Endpoint, ListenSettings } from '../../protocol/agent-config.js';
+import { serverKeyFor } from '../../providers/keys.js';
+import { bearer, header, headersWithout, num, str, strList, timeoutMs } from '../../providers/settings.js';
 import { wsFailure, wsText } from '../../providers/ws-stream.js';
 import { deepgramBase } from '../../providers/deepgram.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
@@ -21,11 +21,15 @@ interface Transcript {
   description?: string;
 }
 
-/** Nova (`/v1/listen`) or Flux (`/v2/listen`, `version: "v2"`) over Deepgram's live WebSocket. */
+/**
+ * Nova (`/v1/listen`) or Flux (`/v2/listen`, `version: "v2"`) over Deepgram's live WebSocket. The
+ * host is `endpoint.url` when the settings carry one (library use), else DEEPGRAM_BASE_URL or
+ * Deepgram's own.
+ */
 export function createDeepgramListen(settings: ListenSettings, context: ProviderContext): ListenProvider {
   const { provider } = settings;
+  const endpoint = (settings as ListenSettings & { endpoint?: Endpoint }).endpoint;
   const flux = str(provider, 'version') === 'v2';
-  const key = envKey(context.env, 'DEEPGRAM_API_KEY') ?? '';
   const model = provider.model ?? (flux ? 'flux-general-en' : 'nova-3');
   const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(LISTEN_SAMPLE_RATE) });
   if (flux) {
@@ -44,7 +48,9 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
     if (provider['smart_format'] === true) query.set('smart_format', 'true');
   }
   for (const term of strList(provider, 'keyterms')) query.append('keyterm', term);
-  const url = `${deepgramBase(undefined, context.env).replace(/^http/, 'ws')}/${flux ? 'v2' : 'v1'}/listen?${query.toString()}`;
+  const url = `${deepgramBase(endpoint?.url, context.env).replace(/^http/, 'ws')}/${flux ? 'v2' : 'v1'}/listen?${query.toString()}`;
+  const key = bearer(header(endpoint, 'authorization')) ?? serverKeyFor('deepgram', url, context.env) ?? '';
+  const headers = { ...headersWithout(endpoint, ['authorization']), authorization: `Token ${key}` };
   const timeout = timeoutMs(provider, context.env);
   const fail = (what: string, status?: number) => wsFailure('listen', 'deepgram', what, [key], status);
 
@@ -52,7 +58,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
     label: `deepgram/${model}`,
     open: (events) =>
       new Promise<ListenStream>((resolve, reject) => {
-        const socket = new WebSocket(url, { headers: { authorization: `Token ${key}` }, handshakeTimeout: timeout });
+        const socket = new WebSocket(url, { headers, handshakeTimeout: timeout });
         let opened = false;
         let closed = false;
         let keepAlive: NodeJS.Timeout | undefined;

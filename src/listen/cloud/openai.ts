@@ -2,7 +2,7 @@ import OpenAI, { toFile } from 'openai';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { Endpoint, ListenSettings } from '../../protocol/agent-config.js';
 import { toProviderError } from '../../providers/errors.js';
-import { envKey } from '../../providers/keys.js';
+import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
 import { Watchdog } from '../../providers/watchdog.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
@@ -23,14 +23,14 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
   return (settings: ListenSettings, context: ProviderContext): ListenProvider => {
     const { provider } = settings;
     const endpoint = (settings as ListenSettings & { endpoint?: Endpoint }).endpoint;
-    const apiKey = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, 'OPENAI_API_KEY') ?? 'none';
     const baseURL =
       endpoint === undefined
-        ? envKey(context.env, 'OPENAI_BASE_URL')
+        ? (operatorBaseUrl('open_ai', context.env) ?? 'https://api.openai.com/v1')
         : endpoint.url.replace(/\/+$/, '').replace(/\/audio\/transcriptions$/, '');
+    const apiKey = bearer(header(endpoint, 'authorization')) ?? serverKeyFor('open_ai', baseURL, context.env) ?? 'none';
     const client = new OpenAI({
       apiKey,
-      ...(baseURL === undefined ? {} : { baseURL }),
+      baseURL,
       defaultHeaders: headersWithout(endpoint, ['authorization']),
       maxRetries: 0,
       logLevel: 'off',

@@ -3,7 +3,7 @@ import type { ProviderContext } from '../../core/provider-context.js';
 import { ProviderError } from '../../core/errors.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import { wsMessages, wsText } from '../../providers/ws-stream.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
@@ -25,13 +25,13 @@ function socketUrl(url: string | undefined, version: string): string {
 
 export function createCartesiaSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
   const { provider, endpoint } = settings;
-  const key = header(endpoint, 'x-api-key') ?? envKey(context.env, 'CARTESIA_API_KEY') ?? '';
   const modelId = str(provider, 'model_id') ?? provider.model ?? 'sonic-2';
   const version = str(provider, 'version') ?? DEFAULT_VERSION;
   const voice = typeof provider['voice'] === 'object' && provider['voice'] !== null ? provider['voice'] : { mode: 'id', id: str(provider, 'voice_id') };
   const language = str(provider, 'language');
   const timeout = timeoutMs(provider, context.env);
   const url = socketUrl(endpoint?.url, version);
+  const key = header(endpoint, 'x-api-key') ?? serverKeyFor('cartesia', url, context.env) ?? '';
   const headers = { ...headersWithout(endpoint, ['x-api-key']), 'x-api-key': key, 'cartesia-version': version };
 
   async function* run(text: string, signal: AbortSignal): AsyncIterable<PcmChunk> {

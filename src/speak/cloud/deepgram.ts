@@ -1,7 +1,7 @@
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { serverKeyFor } from '../../providers/keys.js';
 import { deepgramBase } from '../../providers/deepgram.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { SpeakProvider } from '../types.js';
@@ -13,13 +13,13 @@ const DEFAULT_MODEL = 'aura-2-thalia-en';
 /** Aura / Aura-2 over Deepgram's REST TTS: one streamed HTTP response of raw linear16 per sentence. */
 export function createDeepgramSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
   const { provider, endpoint } = settings;
-  const key = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, 'DEEPGRAM_API_KEY') ?? '';
   const model = provider.model ?? DEFAULT_MODEL;
   const timeout = timeoutMs(provider, context.env);
   const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(SAMPLE_RATE), container: 'none' });
   const speed = num(provider, 'speed');
   if (speed !== undefined) query.set('speed', String(speed));
   const url = `${deepgramBase(endpoint?.url, context.env)}/v1/speak?${query.toString()}`;
+  const key = bearer(header(endpoint, 'authorization')) ?? serverKeyFor('deepgram', url, context.env) ?? '';
 
   return {
     label: `deepgram/${model}`,

@@ -2,7 +2,7 @@ import type { ProviderContext } from '../../core/provider-context.js';
 import { ProviderError } from '../../core/errors.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
 import { wsMessages, wsText } from '../../providers/ws-stream.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
@@ -19,11 +19,11 @@ const DEFAULT_VOICE = '21m00Tcm4TlvDq8ikWAM';
  */
 export function createElevenLabsSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
   const { provider, endpoint } = settings;
-  const key = header(endpoint, 'xi-api-key') ?? envKey(context.env, 'ELEVENLABS_API_KEY', 'ELEVEN_LABS_API_KEY') ?? '';
   const modelId = str(provider, 'model_id') ?? provider.model ?? 'eleven_turbo_v2_5';
   const language = str(provider, 'language') ?? str(provider, 'language_code');
   const timeout = timeoutMs(provider, context.env);
   const url = new URL(endpoint?.url ?? `https://api.elevenlabs.io/v1/text-to-speech/${str(provider, 'voice_id') ?? DEFAULT_VOICE}/stream`);
+  const key = header(endpoint, 'xi-api-key') ?? serverKeyFor('eleven_labs', url.toString(), context.env) ?? '';
   const extraHeaders = headersWithout(endpoint, ['xi-api-key']);
   const secrets = [key];
 

@@ -3,13 +3,14 @@ import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
 import { Pcm16Assembler } from '../../audio/pcm16.js';
 
 /** `response_format: 'pcm'` is raw PCM16 at this fixed rate. */
 const SAMPLE_RATE = 24000;
+const DEFAULT_BASE = 'https://api.openai.com/v1';
 
 /** `endpoint.url` is the full `/audio/speech` URL; the client wants the part before it. */
 function baseUrl(url: string): string {
@@ -19,10 +20,11 @@ function baseUrl(url: string): string {
 
 export function createOpenAiSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
   const { provider, endpoint } = settings;
-  const apiKey = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, 'OPENAI_API_KEY') ?? 'none';
+  const base = endpoint === undefined ? (operatorBaseUrl('open_ai', context.env) ?? DEFAULT_BASE) : baseUrl(endpoint.url);
+  const apiKey = bearer(header(endpoint, 'authorization')) ?? serverKeyFor('open_ai', base, context.env) ?? 'none';
   const client = new OpenAI({
     apiKey,
-    ...(endpoint === undefined ? {} : { baseURL: baseUrl(endpoint.url) }),
+    baseURL: base,
     defaultHeaders: headersWithout(endpoint, ['authorization']),
     maxRetries: 0,
     logLevel: 'off',

@@ -13,7 +13,7 @@ const SAMPLE_RATE = 16000;
 
 export function createPollySpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
   const { provider, endpoint } = settings;
-  const aws = awsClientConfig(provider, endpoint, context.env);
+  const aws = awsClientConfig('aws_polly', provider, endpoint, context.env);
   const client = new PollyClient(aws.config);
   const voice = str(provider, 'voice') ?? 'Joanna';
   const engine = (str(provider, 'engine') ?? 'neural').toLowerCase();

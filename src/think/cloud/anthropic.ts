@@ -9,13 +9,14 @@ import { ProviderError } from '../../core/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolDefinition } from '../types.js';
 import { toTurns } from './turns.js';
 
 const DEFAULT_MODEL = 'claude-haiku-4-5';
 const DEFAULT_MAX_TOKENS = 1024;
+const DEFAULT_BASE = 'https://api.anthropic.com';
 
 function parseArguments(text: string): unknown {
   try {
@@ -54,13 +55,14 @@ function baseUrl(url: string): string {
 
 export function createAnthropicThink(settings: ThinkSettings, context: ProviderContext): ThinkProvider {
   const { provider, endpoint } = settings;
+  const base = endpoint === undefined ? (operatorBaseUrl('anthropic', context.env) ?? DEFAULT_BASE) : baseUrl(endpoint.url);
   const authToken = header(endpoint, 'authorization');
-  const apiKey = header(endpoint, 'x-api-key') ?? (authToken === undefined ? envKey(context.env, 'ANTHROPIC_API_KEY') : undefined);
+  const apiKey = header(endpoint, 'x-api-key') ?? (authToken === undefined ? serverKeyFor('anthropic', base, context.env) : undefined);
   const token = bearer(authToken);
   const timeout = timeoutMs(provider, context.env);
   const client = new Anthropic({
     ...(apiKey !== undefined || token === undefined ? { apiKey: apiKey ?? 'none' } : { authToken: token }),
-    ...(endpoint === undefined ? {} : { baseURL: baseUrl(endpoint.url) }),
+    baseURL: base,
     defaultHeaders: headersWithout(endpoint, ['authorization', 'x-api-key']),
     maxRetries: 0,
     // The Watchdog owns timeouts: the client's own timer would end the stream silently.

@@ -42,7 +42,7 @@ export function toBedrockMessages(messages: readonly ChatMessage[]): { system: S
 
 export function createBedrockThink(settings: ThinkSettings, context: ProviderContext): ThinkProvider {
   const { provider, endpoint } = settings;
-  const aws = awsClientConfig(provider, endpoint, context.env);
+  const aws = awsClientConfig('aws_bedrock', provider, endpoint, context.env);
   const client = new BedrockRuntimeClient(aws.config);
   const timeout = timeoutMs(provider, context.env);
   const model = provider.model ?? DEFAULT_MODEL;

@@ -5,7 +5,7 @@ import { ProviderError } from '../../core/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../types.js';
 import { toTurns } from './turns.js';
@@ -67,12 +67,13 @@ export function toGeminiContents(messages: readonly ChatMessage[]): { system: st
 export function createGoogleThink(settings: ThinkSettings, context: ProviderContext): ThinkProvider {
   const { provider, endpoint } = settings;
   const byo = endpoint === undefined ? undefined : parseGeminiUrl(endpoint.url);
-  const apiKey = header(endpoint, 'x-goog-api-key') ?? byo?.key ?? envKey(context.env, 'GOOGLE_API_KEY', 'GEMINI_API_KEY') ?? 'none';
+  const baseUrl = byo?.baseUrl ?? DEFAULT_BASE;
+  const apiKey = header(endpoint, 'x-goog-api-key') ?? byo?.key ?? serverKeyFor('google', baseUrl, context.env) ?? 'none';
   const timeout = timeoutMs(provider, context.env);
   const client = new GoogleGenAI({
     apiKey,
     httpOptions: {
-      baseUrl: byo?.baseUrl ?? DEFAULT_BASE,
+      baseUrl,
       apiVersion: byo?.apiVersion ?? apiVersion(str(provider, 'version')),
       headers: headersWithout(endpoint, ['x-goog-api-key']),
       retryOptions: { attempts: 1 },

@@ -9,15 +9,15 @@ import { ProviderError } from '../../core/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { envKey } from '../../providers/keys.js';
+import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolCall, ToolDefinition } from '../types.js';
 
 /** The OpenAI-compatible services Parley knows by `provider.type`. */
 const FLAVOURS = {
-  open_ai: { baseURL: 'https://api.openai.com/v1', env: ['OPENAI_API_KEY'], model: 'gpt-4o-mini' },
-  groq: { baseURL: 'https://api.groq.com/openai/v1', env: ['GROQ_API_KEY'], model: 'openai/gpt-oss-20b' },
-  x_ai: { baseURL: 'https://api.x.ai/v1', env: ['XAI_API_KEY'], model: 'grok-3-mini' },
+  open_ai: { baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' },
+  groq: { baseURL: 'https://api.groq.com/openai/v1', model: 'openai/gpt-oss-20b' },
+  x_ai: { baseURL: 'https://api.x.ai/v1', model: 'grok-3-mini' },
 } as const;
 
 export type OpenAiFlavour = keyof typeof FLAVOURS;
@@ -78,12 +78,14 @@ export function createOpenAiThink(flavour: OpenAiFlavour) {
     const defaults = FLAVOURS[flavour];
     const { provider, endpoint } = settings;
     const fromEndpoint = endpoint === undefined ? undefined : chatBaseUrl(endpoint.url);
-    // Self-hosted servers (Ollama, vLLM) need no key, but the client insists on one.
-    const apiKey = bearer(header(endpoint, 'authorization')) ?? envKey(context.env, ...defaults.env) ?? 'none';
+    const baseURL = fromEndpoint?.baseURL ?? operatorBaseUrl(flavour, context.env) ?? defaults.baseURL;
+    // Self-hosted servers (Ollama, vLLM) need no key, but the client insists on one. The
+    // server's key goes only to its provider's own API or the operator's base URL.
+    const apiKey = bearer(header(endpoint, 'authorization')) ?? serverKeyFor(flavour, baseURL, context.env) ?? 'none';
     const timeout = timeoutMs(provider, context.env);
     const client = new OpenAI({
       apiKey,
-      baseURL: fromEndpoint?.baseURL ?? defaults.baseURL,
+      baseURL,
       defaultHeaders: headersWithout(endpoint, ['authorization']),
       defaultQuery: fromEndpoint?.query ?? {},
       maxRetries: 0,

@@ -107,20 +107,22 @@ describe('think open_ai (OpenAI-compatible chat completions)', () => {
     ]);
   });
 
-  test('groq and x_ai use their key from env and their own label', async () => {
+  // The server's GROQ_API_KEY goes only to api.groq.com (test/providers/keys-stay-home.test.ts),
+  // so at this local URL the client brings its own key.
+  test('groq and x_ai use the key they are given and their own label', async () => {
     fake.handler = (_req, res) => {
       startSse(res);
       sseEvent(res, chunk({ content: 'ok' }, 'stop'));
       res.end();
     };
     const groq = createOpenAiThink('groq')(
-      { provider: { type: 'groq', model: 'openai/gpt-oss-20b' }, endpoint: { url: `${fake.url}/openai/v1/chat/completions`, headers: {} }, prompt: '', functions: [] },
+      { provider: { type: 'groq', model: 'openai/gpt-oss-20b' }, endpoint: { url: `${fake.url}/openai/v1/chat/completions`, headers: { authorization: 'Bearer gsk-client' } }, prompt: '', functions: [] },
       testContext({ GROQ_API_KEY: 'gsk-env' }),
     );
     assert.equal(groq.label, 'groq/openai/gpt-oss-20b');
     assert.deepEqual(await collect(groq.stream(request(new AbortController().signal))), [{ type: 'text', text: 'ok' }]);
     assert.equal(fake.lastRequest.url, '/openai/v1/chat/completions');
-    assert.equal(fake.lastRequest.headers['authorization'], 'Bearer gsk-env');
+    assert.equal(fake.lastRequest.headers['authorization'], 'Bearer gsk-client');
   });
 
   failureSuite({
