@@ -27,7 +27,7 @@ export interface CatalogueEntry {
   checksumSource: string;
 }
 
-/** The recommended set: one model per role, sized for 2 CPU cores (engines.md §3b, §5c). */
+/** The recommended set: one model per role, sized for 2 CPU cores (the README's engine tiers). */
 export const CATALOGUE: readonly CatalogueEntry[] = [
   {
     name: 'whisper-base.en',

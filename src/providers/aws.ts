@@ -16,7 +16,7 @@ function field(record: Record<string, unknown>, name: string): string | undefine
 }
 
 /**
- * Client configuration from `provider.credentials` (protocol §3.1.3: type sts|iam, region,
+ * Client configuration from `provider.credentials` (the protocol's AWS fields: type sts|iam, region,
  * access_key_id, secret_access_key, session_token), else the server's AWS_* env, which only
  * signs requests to the service's own AWS endpoints (`keyMayGoTo`); a client's endpoint without
  * client credentials is signed with a placeholder, never with the SDK's default chain (the

@@ -26,7 +26,7 @@ export interface ConnectionDeps {
 /** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
 const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
 
-/** Close code for every deliberate termination: SDK 5.x reconnects on anything else (§4.9). */
+/** Close code for every deliberate termination: SDK 5.x reconnects on anything else (docs/protocol-decisions.md#fatal-errors-close-with-1000). */
 const NORMAL_CLOSURE = 1000;
 
 type State = 'awaiting-settings' | 'applying' | 'active' | 'closed';

@@ -1,4 +1,4 @@
-// Word error rate as engines.md measured it: lower-case words, punctuation stripped, digits and
+// Word error rate as the engine measurements count it: lower-case words, punctuation stripped, digits and
 // "mr" spelled out, Levenshtein distance over words.
 const NUMBERS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 

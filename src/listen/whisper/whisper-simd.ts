@@ -18,7 +18,7 @@ export function whisperSystemInfo(): string | undefined {
   }
 }
 
-/** On x86-64, whisper.cpp built without AVX2/FMA runs about 7 times slower (engines.md). */
+/** On x86-64, whisper.cpp built without AVX2/FMA runs about 7 times slower (measured on this project's 2-core machines). */
 export function lacksSimd(info: string): boolean {
   return process.arch === 'x64' && (/\bAVX2 = 0\b/.test(info) || /\bFMA = 0\b/.test(info));
 }

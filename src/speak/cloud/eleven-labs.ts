@@ -14,7 +14,7 @@ const OUTPUT_FORMAT = `pcm_${SAMPLE_RATE}`;
 const DEFAULT_VOICE = '21m00Tcm4TlvDq8ikWAM';
 
 /**
- * ElevenLabs: `endpoint.url` carries the voice id (protocol §3.1.4). An https URL is the HTTP
+ * ElevenLabs: `endpoint.url` carries the voice id (Deepgram's ElevenLabs settings). An https URL is the HTTP
  * streaming API; a wss URL is the stream-input WebSocket API.
  */
 export function createElevenLabsSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {

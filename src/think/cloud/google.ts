@@ -13,7 +13,7 @@ import { toTurns } from './turns.js';
 const DEFAULT_MODEL = 'gemini-2.5-flash';
 const DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
 
-/** Settings `version` names (protocol §3.1.3) mapped to the REST API version they stand for. */
+/** Settings `version` names (the protocol's Google think settings) mapped to the REST API version they stand for. */
 function apiVersion(version: string | undefined): string {
   if (version === undefined || version === 'ai-studio-v1beta') return 'v1beta';
   return version.startsWith('v1') ? version : 'v1beta';
