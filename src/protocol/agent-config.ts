@@ -46,6 +46,8 @@ export interface FunctionDefinition {
 
 export interface ListenSettings {
   provider: ProviderSettings;
+  /** Set only by library callers: client settings carry no listen endpoint (normalizeListen). */
+  endpoint?: Endpoint;
 }
 
 export interface ThinkSettings {

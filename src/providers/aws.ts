@@ -1,5 +1,5 @@
 import type { Endpoint, ProviderSettings } from '../protocol/agent-config.js';
-import { envKey, keyMayGoTo, serverEnvFor } from './keys.js';
+import { envKey, keyMayGoTo } from './keys.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,7 +33,8 @@ export function awsClientConfig(
     : {};
   const region = field(given, 'region') ?? regionFromUrl(endpoint?.url) ?? envKey(env, 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? 'us-east-1';
   const target = endpoint?.url ?? `https://${service === 'aws_bedrock' ? 'bedrock-runtime' : 'polly'}.${region}.amazonaws.com`;
-  const own = serverEnvFor(service, target, env);
+  const serverMaySign = keyMayGoTo(service, target, env);
+  const own: Env = serverMaySign ? env : {};
   const accessKeyId = field(given, 'access_key_id') ?? envKey(own, 'AWS_ACCESS_KEY_ID');
   const secretAccessKey = field(given, 'secret_access_key') ?? envKey(own, 'AWS_SECRET_ACCESS_KEY');
   const sessionToken = field(given, 'session_token') ?? (field(given, 'access_key_id') === undefined ? envKey(own, 'AWS_SESSION_TOKEN') : undefined);
@@ -41,7 +42,7 @@ export function awsClientConfig(
   if (endpoint !== undefined) config.endpoint = endpoint.url;
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
-  } else if (!keyMayGoTo(service, target, env)) {
+  } else if (!serverMaySign) {
     config.credentials = { accessKeyId: 'none', secretAccessKey: 'none' };
   }
   return { config, secrets: [secretAccessKey, sessionToken] };

@@ -39,7 +39,13 @@ export function hasManagedKey(type: string, env: Env): boolean {
  * Where each managed provider's server key may go: the provider's own API (origins, or for AWS
  * the service's regional hosts) and the base URL an operator configured in the server env.
  */
-const HOMES: Record<string, { origins?: readonly string[]; host?: RegExp; baseEnv?: string }> = {
+interface Home {
+  origins?: readonly string[];
+  host?: RegExp;
+  baseEnv?: string;
+}
+
+const HOMES: Record<string, Home> = {
   open_ai: { origins: ['https://api.openai.com'], baseEnv: 'OPENAI_BASE_URL' },
   anthropic: { origins: ['https://api.anthropic.com'], baseEnv: 'ANTHROPIC_BASE_URL' },
   google: { origins: ['https://generativelanguage.googleapis.com'] },
@@ -51,12 +57,6 @@ const HOMES: Record<string, { origins?: readonly string[]; host?: RegExp; baseEn
   aws_bedrock: { host: /^bedrock-runtime(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com$/ },
   aws_polly: { host: /^polly(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com$/ },
 };
-
-/** Every server env variable that holds a secret of this provider type. */
-function secretNames(type: string): string[] {
-  const names = (KEY_ENV[type] ?? []).flat();
-  return type.startsWith('aws_') ? [...names, 'AWS_SESSION_TOKEN'] : names;
-}
 
 /** A URL's origin with ws(s) read as http(s), the same server; undefined when it does not parse. */
 function originOf(url: string): { origin: string; url: URL } | undefined {
@@ -70,6 +70,12 @@ function originOf(url: string): { origin: string; url: URL } | undefined {
   }
 }
 
+/** The provider's own API: one of its origins, or (AWS) one of its hosts over https on the default port. */
+function isProviderApi(home: Home, target: { origin: string; url: URL }): boolean {
+  if (home.origins?.includes(target.origin) === true) return true;
+  return home.host !== undefined && target.url.protocol === 'https:' && target.url.port === '' && home.host.test(target.url.hostname);
+}
+
 /**
  * THE rule for server keys: a key the server holds for `type` may go to `targetUrl` only when its
  * origin (scheme, host and port; ws and http count as one) is the provider's official API, or is
@@ -80,28 +86,15 @@ export function keyMayGoTo(type: string, targetUrl: string, env: Env): boolean {
   const home = HOMES[type];
   const target = originOf(targetUrl);
   if (home === undefined || target === undefined) return false;
-  if (home.origins?.includes(target.origin) === true) return true;
-  if (home.host !== undefined && target.url.protocol === 'https:' && target.url.port === '' && home.host.test(target.url.hostname)) {
-    return true;
-  }
+  if (isProviderApi(home, target)) return true;
   const base = home.baseEnv === undefined ? undefined : envKey(env, home.baseEnv);
   const configured = base === undefined ? undefined : originOf(base);
   return configured !== undefined && configured.origin === target.origin;
 }
 
-/**
- * The server env as a provider of `type` calling `targetUrl` may read it: the server's secrets of
- * that type are left out unless `keyMayGoTo` allows them there.
- */
-export function serverEnvFor(type: string, targetUrl: string, env: Env): Env {
-  if (keyMayGoTo(type, targetUrl, env)) return env;
-  const drop = new Set(secretNames(type));
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !drop.has(name)));
-}
-
 /** The server's key for `type` when it may go to `targetUrl` (see `keyMayGoTo`), else undefined. */
 export function serverKeyFor(type: string, targetUrl: string, env: Env): string | undefined {
-  return envKey(serverEnvFor(type, targetUrl, env), ...(KEY_ENV[type] ?? []).flat());
+  return keyMayGoTo(type, targetUrl, env) ? envKey(env, ...(KEY_ENV[type] ?? []).flat()) : undefined;
 }
 
 /** The base URL an operator set for `type` in the server env (OPENAI_BASE_URL, ...), if any. */
@@ -125,16 +118,14 @@ export function canAuthenticate(
   for (const name of ['authorization', 'x-api-key', 'api-key', 'xi-api-key', 'x-goog-api-key']) {
     if (header(endpoint, name) !== undefined) return true;
   }
-  if (provider.type === 'open_ai' && endpoint !== undefined && !isOfficialHost(endpoint.url, 'api.openai.com')) return true;
+  if (provider.type === 'open_ai' && endpoint !== undefined && !isOpenAiApi(endpoint.url)) return true;
   // Without an endpoint the provider calls its own API or the operator's base URL: both home.
   if (endpoint !== undefined && !keyMayGoTo(provider.type, endpoint.url, env)) return false;
   return hasManagedKey(provider.type, env);
 }
 
-export function isOfficialHost(url: string, host: string): boolean {
-  try {
-    return new URL(url).hostname === host;
-  } catch {
-    return false;
-  }
+/** Whether the URL is OpenAI's own API; any other open_ai endpoint is a self-hosted server. */
+function isOpenAiApi(url: string): boolean {
+  const target = originOf(url);
+  return target !== undefined && HOMES['open_ai'] !== undefined && isProviderApi(HOMES['open_ai'], target);
 }

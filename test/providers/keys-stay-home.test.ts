@@ -193,7 +193,7 @@ describe('HTTP providers at a client URL get no server key; at the operator base
       name: 'listen open_ai',
       base: 'OPENAI_BASE_URL',
       run: async (url, env) => {
-        const settings = { provider: { type: 'open_ai', timeout_ms: TEST_TIMEOUT_MS }, endpoint: endpoint(`${url}/v1/audio/transcriptions`) } as ListenSettings;
+        const settings: ListenSettings = { provider: { type: 'open_ai', timeout_ms: TEST_TIMEOUT_MS }, endpoint: endpoint(`${url}/v1/audio/transcriptions`) };
         let failed!: () => void;
         const done = new Promise<void>((resolve) => (failed = resolve));
         const stream = await createOpenAiListen()(settings, testContext(env)).open(quietEvents(failed));
@@ -246,7 +246,7 @@ describe('WebSocket providers at a client URL get no server key; at the operator
   after(() => fake.close());
 
   const listen = async (url: string, env: Record<string, string>): Promise<void> => {
-    const settings = { provider: { type: 'deepgram', timeout_ms: TEST_TIMEOUT_MS }, endpoint: endpoint(url) } as ListenSettings;
+    const settings: ListenSettings = { provider: { type: 'deepgram', timeout_ms: TEST_TIMEOUT_MS }, endpoint: endpoint(url) };
     await createDeepgramListen(settings, testContext(env)).open(quietEvents()).then((s) => s.close(), () => undefined);
   };
   const cases: { name: string; base?: string; run: (url: string, env: Record<string, string>) => Promise<unknown> }[] = [

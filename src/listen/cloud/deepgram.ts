@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { ProviderContext } from '../../core/provider-context.js';
-import type { Endpoint, ListenSettings } from '../../protocol/agent-config.js';
+import type { ListenSettings } from '../../protocol/agent-config.js';
 import { serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, str, strList, timeoutMs } from '../../providers/settings.js';
 import { wsFailure, wsText } from '../../providers/ws-stream.js';
@@ -27,8 +27,7 @@ interface Transcript {
  * Deepgram's own.
  */
 export function createDeepgramListen(settings: ListenSettings, context: ProviderContext): ListenProvider {
-  const { provider } = settings;
-  const endpoint = (settings as ListenSettings & { endpoint?: Endpoint }).endpoint;
+  const { provider, endpoint } = settings;
   const flux = str(provider, 'version') === 'v2';
   const model = provider.model ?? (flux ? 'flux-general-en' : 'nova-3');
   const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(LISTEN_SAMPLE_RATE) });

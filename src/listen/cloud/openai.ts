@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import type { ProviderContext } from '../../core/provider-context.js';
-import type { Endpoint, ListenSettings } from '../../protocol/agent-config.js';
+import type { ListenSettings } from '../../protocol/agent-config.js';
 import { toProviderError } from '../../providers/errors.js';
 import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
@@ -21,8 +21,7 @@ const PREROLL_SAMPLES = (LISTEN_SAMPLE_RATE * 300) / 1000;
  */
 export function createOpenAiListen(detector: TurnDetectorFactory = (events) => new EnergyTurnDetector(events)) {
   return (settings: ListenSettings, context: ProviderContext): ListenProvider => {
-    const { provider } = settings;
-    const endpoint = (settings as ListenSettings & { endpoint?: Endpoint }).endpoint;
+    const { provider, endpoint } = settings;
     const baseURL =
       endpoint === undefined
         ? (operatorBaseUrl('open_ai', context.env) ?? 'https://api.openai.com/v1')
