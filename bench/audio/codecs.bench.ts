@@ -78,7 +78,7 @@ export default async function (): Promise<void> {
     const pcm = tone(engineRate, FRAME_MS * FRAMES);
     const step = pcm.length / FRAMES;
     const chunks = Array.from({ length: FRAMES }, (_, i) => ({ samples: pcm.subarray(i * step, (i + 1) * step), sampleRate: engineRate }));
-    const encoder = await OutputEncoder.create(format);
+    const encoder = OutputEncoder.create(format);
     await encoder.encode(chunks[0] as (typeof chunks)[number]);
     const baseline = await perFrame(`copy ${step} samples (baseline)`, (i) => (chunks[i]?.samples as Int16Array).slice());
     const label = `pcm ${engineRate} → ${format.encoding} ${format.sampleRate}`;

@@ -29,12 +29,10 @@ export class OutputEncoder {
     this.bytesPerSample = bytesPerSample(format.encoding);
   }
 
-  static create(format: OutputAudioFormat): Promise<OutputEncoder> {
-    // The executor runs now; an unsupported format rejects rather than throws.
-    return new Promise((resolve) => {
-      assertSupportedFormat(format.encoding, format.sampleRate);
-      resolve(new OutputEncoder({ ...format }));
-    });
+  /** Throws RangeError for a format the protocol does not allow. */
+  static create(format: OutputAudioFormat): OutputEncoder {
+    assertSupportedFormat(format.encoding, format.sampleRate);
+    return new OutputEncoder({ ...format });
   }
 
   /** Bytes of encoded audio per millisecond of playback, for the playout clock. */

@@ -28,7 +28,7 @@ const MULAW_8K: OutputAudioFormat = { encoding: 'mulaw', sampleRate: 8000, conta
 
 describe('OutputEncoder', () => {
   it('writes linear16 little-endian unchanged at the same rate', async () => {
-    const encoder = await OutputEncoder.create({ encoding: 'linear16', sampleRate: 24000, container: 'none' });
+    const encoder = OutputEncoder.create({ encoding: 'linear16', sampleRate: 24000, container: 'none' });
     assert.equal(encoder.bytesPerMs, 48);
     const pcm = tone(24000, 100);
     const bytes = await encodeUtterance(encoder, pcm, 24000);
@@ -37,7 +37,7 @@ describe('OutputEncoder', () => {
   });
 
   it('resamples 24 kHz engine audio to 8 kHz mu-law, tail included', async () => {
-    const encoder = await OutputEncoder.create(MULAW_8K);
+    const encoder = OutputEncoder.create(MULAW_8K);
     assert.equal(encoder.bytesPerMs, 8);
     const pcm = tone(24000, 1000);
     const bytes = await encodeUtterance(encoder, pcm, 24000);
@@ -47,7 +47,7 @@ describe('OutputEncoder', () => {
   });
 
   it('is synchronous once the resampler for a rate exists', async () => {
-    const encoder = await OutputEncoder.create(MULAW_8K);
+    const encoder = OutputEncoder.create(MULAW_8K);
     const first = encoder.encode({ samples: tone(16000, 20), sampleRate: 16000 });
     assert.ok(first instanceof Promise);
     await first;
@@ -58,10 +58,10 @@ describe('OutputEncoder', () => {
   it('keeps call order when encode() is called again before a promise settles', async () => {
     const pcm = tone(22050, 300);
     const chunks = [0, 1, 2].map((k) => ({ samples: pcm.subarray(k * 2205, (k + 1) * 2205), sampleRate: 22050 }));
-    const sequential = await OutputEncoder.create(MULAW_8K);
+    const sequential = OutputEncoder.create(MULAW_8K);
     const expected: Uint8Array[] = [];
     for (const c of chunks) expected.push(await sequential.encode(c));
-    const eager = await OutputEncoder.create(MULAW_8K);
+    const eager = OutputEncoder.create(MULAW_8K);
     const results = await Promise.all(chunks.map((c) => Promise.resolve(eager.encode(c))));
     assert.deepEqual(results, expected);
     sequential.close();
@@ -69,7 +69,7 @@ describe('OutputEncoder', () => {
   });
 
   it('follows an engine that changes its rate, flushing the old rate first', async () => {
-    const encoder = await OutputEncoder.create({ encoding: 'alaw', sampleRate: 16000, container: 'none' });
+    const encoder = OutputEncoder.create({ encoding: 'alaw', sampleRate: 16000, container: 'none' });
     assert.equal(encoder.bytesPerMs, 16);
     const parts = [encoder.startUtterance()];
     parts.push(await encoder.encode({ samples: tone(24000, 200), sampleRate: 24000 }));
@@ -80,7 +80,7 @@ describe('OutputEncoder', () => {
   });
 
   it('starts each utterance with a WAV header of unknown length when the container is wav', async () => {
-    const encoder = await OutputEncoder.create({ encoding: 'mulaw', sampleRate: 8000, container: 'wav' });
+    const encoder = OutputEncoder.create({ encoding: 'mulaw', sampleRate: 8000, container: 'wav' });
     const file = await encodeUtterance(encoder, tone(8000, 100), 8000);
     const view = new DataView(file.buffer, file.byteOffset);
     assert.equal(view.getUint32(4, true), WAV_UNKNOWN_SIZE);
@@ -92,17 +92,17 @@ describe('OutputEncoder', () => {
     encoder.close();
   });
 
-  it('sends no header without a container', async () => {
-    const encoder = await OutputEncoder.create({ encoding: 'linear16', sampleRate: 16000, container: 'none' });
+  it('sends no header without a container', () => {
+    const encoder = OutputEncoder.create({ encoding: 'linear16', sampleRate: 16000, container: 'none' });
     assert.equal(encoder.startUtterance().length, 0);
     encoder.close();
   });
 
   it('startUtterance() discards what an interrupted utterance left in the filter', async () => {
-    const interrupted = await OutputEncoder.create(MULAW_8K);
+    const interrupted = OutputEncoder.create(MULAW_8K);
     interrupted.startUtterance();
     await interrupted.encode({ samples: tone(24000, 300, 2000), sampleRate: 24000 });
-    const fresh = await OutputEncoder.create(MULAW_8K);
+    const fresh = OutputEncoder.create(MULAW_8K);
     const pcm = tone(24000, 200);
     assert.deepEqual(await encodeUtterance(interrupted, pcm, 24000), await encodeUtterance(fresh, pcm, 24000));
     interrupted.close();
@@ -110,15 +110,15 @@ describe('OutputEncoder', () => {
   });
 
   it('encodes A-law', async () => {
-    const encoder = await OutputEncoder.create({ encoding: 'alaw', sampleRate: 8000, container: 'none' });
+    const encoder = OutputEncoder.create({ encoding: 'alaw', sampleRate: 8000, container: 'none' });
     const pcm = tone(8000, 60);
     assert.deepEqual(await encodeUtterance(encoder, pcm, 8000), encodeAlaw(pcm));
     encoder.close();
   });
 
-  it('refuses unsupported formats and use after close()', async () => {
-    await assert.rejects(OutputEncoder.create({ encoding: 'linear16', sampleRate: 96000, container: 'none' }), RangeError);
-    const encoder = await OutputEncoder.create(MULAW_8K);
+  it('refuses unsupported formats and use after close()', () => {
+    assert.throws(() => OutputEncoder.create({ encoding: 'linear16', sampleRate: 96000, container: 'none' }), RangeError);
+    const encoder = OutputEncoder.create(MULAW_8K);
     encoder.close();
     assert.throws(() => encoder.encode({ samples: tone(8000, 20), sampleRate: 8000 }), /after close/);
   });
