@@ -62,7 +62,7 @@ export default async function (): Promise<void> {
     const frames = Array.from({ length: FRAMES }, (_, i) => bytes.subarray(i * frameBytes, (i + 1) * frameBytes));
     const label = `${format.encoding} ${format.sampleRate} → pcm ${LISTEN_SAMPLE_RATE}`;
     const baseline = await perFrame(`copy ${frameBytes} bytes (baseline)`, (i) => (frames[i] as Uint8Array).slice());
-    const decoder = await InputDecoder.create(format, LISTEN_SAMPLE_RATE);
+    const decoder = InputDecoder.create(format, LISTEN_SAMPLE_RATE);
     decoderRows.push(withoutUs(baseline), withoutUs(await perFrame(`InputDecoder ${label}`, (i) => decoder.push(frames[i] as Uint8Array), baseline.us)));
     decoder.close();
   }
@@ -79,7 +79,6 @@ export default async function (): Promise<void> {
     const step = pcm.length / FRAMES;
     const chunks = Array.from({ length: FRAMES }, (_, i) => ({ samples: pcm.subarray(i * step, (i + 1) * step), sampleRate: engineRate }));
     const encoder = OutputEncoder.create(format);
-    await encoder.encode(chunks[0] as (typeof chunks)[number]);
     const baseline = await perFrame(`copy ${step} samples (baseline)`, (i) => (chunks[i]?.samples as Int16Array).slice());
     const label = `pcm ${engineRate} → ${format.encoding} ${format.sampleRate}`;
     encoderRows.push(withoutUs(baseline), withoutUs(await perFrame(`OutputEncoder ${label}`, (i) => encoder.encode(chunks[i] as (typeof chunks)[number]), baseline.us)));

@@ -17,9 +17,10 @@ export class InputDecoder {
     private readonly resampler: StreamingResampler,
   ) {}
 
-  static async create(format: InputAudioFormat, targetRate: number): Promise<InputDecoder> {
+  /** Throws RangeError for a format the protocol does not allow. */
+  static create(format: InputAudioFormat, targetRate: number): InputDecoder {
     assertSupportedFormat(format.encoding, format.sampleRate);
-    return new InputDecoder({ ...format }, await StreamingResampler.create(format.sampleRate, targetRate));
+    return new InputDecoder({ ...format }, new StreamingResampler(format.sampleRate, targetRate));
   }
 
   /** Decodes one frame; returns an empty array when the frame held only half a sample. */
@@ -31,7 +32,7 @@ export class InputDecoder {
     return samples.length === 0 ? samples : this.resampler.process(samples);
   }
 
-  /** Frees the resampler; the decoder is unusable afterwards. */
+  /** The decoder is unusable afterwards. */
   close(): void {
     this.resampler.destroy();
   }

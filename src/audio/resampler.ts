@@ -1,87 +1,175 @@
-import libsamplerate from '@alexanderolsen/libsamplerate-js';
-import { floatToPcm16 } from './pcm16.js';
+/**
+ * Polyphase windowed-sinc sample-rate conversion, written here rather than bound from a library:
+ * the protocol's rates (8, 16, 22.05, 24, 32, 44.1, 48 kHz) reduce to small rational ratios, so a
+ * table of exact filter phases per rate pair, shared by every stream of the process, leaves a
+ * stream only its last few hundred input samples as state. A libsamplerate WASM module per
+ * stream cost megabytes and tens of milliseconds to create; a native library would add an FFI
+ * call per 20 ms frame on the event loop and a system package, and libsoxr's block convolution
+ * adds delay and releases output in bursts. bench/audio/resampler.bench.ts compares this
+ * converter with libsamplerate's.
+ */
 
-type Converter = Awaited<ReturnType<typeof libsamplerate.create>>;
+/** Flat (ripple under 0.001 dB) up to this fraction of the lower rate's Nyquist frequency: 3.5 kHz at 8 kHz. */
+const PASSBAND_EDGE = 0.875;
+/** Fully attenuated from the lower Nyquist frequency on, so nothing aliases. */
+const STOPBAND_EDGE = 1;
+/** Stopband attenuation of the Kaiser design: below 16-bit resolution. */
+const STOPBAND_DB = 100;
+/**
+ * Ratios whose reduced numerator is at most this get one exact table row per phase; rarer ones
+ * (a client declaring 47999 Hz) interpolate linearly between this many rows, within 1 LSB of
+ * the exact phases, instead of a table of megabytes.
+ */
+const MAX_PHASES = 256;
+/** Input samples converted per pass (under a millisecond): bounds the shared scratch buffer and resampleBuffer's steps. */
+const BLOCK_SAMPLES = 4096;
 
-/** libsamplerate's sinc converters, by name. */
-export type ResamplerQuality = 'best' | 'medium' | 'fastest';
-
-const CONVERTER_TYPES = {
-  best: libsamplerate.ConverterType.SRC_SINC_BEST_QUALITY,
-  medium: libsamplerate.ConverterType.SRC_SINC_MEDIUM_QUALITY,
-  fastest: libsamplerate.ConverterType.SRC_SINC_FASTEST,
-} as const satisfies Record<ResamplerQuality, number>;
+/** The coefficients for one rate pair; immutable and shared by all streams converting it. */
+interface FilterBank {
+  /** Output samples per `down` input samples, the ratio in lowest terms. */
+  up: number;
+  down: number;
+  /** Taps per phase, a multiple of 4: output sample at input time i + φ reads inputs i - taps/2 + 1 … i + taps/2. */
+  taps: number;
+  /** Table rows per input sample period; `up` when exact. */
+  phases: number;
+  /** Row r (phase r / phases) at r × taps; one extra row, phase 1, when interpolating. */
+  coefficients: Float32Array;
+}
 
 /**
- * SRC_SINC_MEDIUM_QUALITY: flat to 3.4 kHz when going down to 8 kHz, where FASTEST is already
- * 8.8 dB down (it also loses 13.8 dB at 7 kHz going 16 k → 24 k); aliasing stays below 16-bit
- * resolution for both. bench/audio/resampler.bench.ts measures MEDIUM at about twice FASTEST's
- * cost and a third of BEST's: 100–200 µs per 20 ms frame in this WASM build, under 1 % of a core
- * per stream.
+ * Banks designed so far, least recently used first. Bounded because a client may declare any
+ * rate from 8 to 48 kHz; an evicted bank lives on in the streams that use it.
  */
-export const DEFAULT_RESAMPLER_QUALITY: ResamplerQuality = 'medium';
+const banks = new Map<string, FilterBank>();
+const MAX_BANKS = 64;
 
-/** Input samples handed to libsamplerate per call: bounds scratch memory and one call's work. */
-const CHUNK_SAMPLES = 4096;
-/** libsamplerate may emit a sample or two more than input × ratio in one call. */
-const OUTPUT_MARGIN = 16;
-/** Zero chunks fed to push the filter's tail out; far above any converter's delay. */
-const MAX_FLUSH_CHUNKS = 64;
+/** One process-wide window for convertBlock (single-threaded and synchronous, so never shared in flight). */
+let scratch = new Float32Array(0);
 
-export interface ResamplerOptions {
-  quality?: ResamplerQuality;
+/**
+ * Designs (once per process) the filter for a rate pair. Sessions call it when they are set up
+ * so that no reply pays for a design; the largest table (8 → 44.1 kHz) takes a few milliseconds.
+ */
+export function prepareResampler(fromRate: number, toRate: number): void {
+  assertRate(fromRate);
+  assertRate(toRate);
+  if (fromRate !== toRate) filterBank(fromRate, toRate);
+}
+
+function filterBank(fromRate: number, toRate: number): FilterBank {
+  const key = `${fromRate}>${toRate}`;
+  const bank = banks.get(key) ?? designBank(fromRate, toRate);
+  banks.delete(key);
+  banks.set(key, bank);
+  if (banks.size > MAX_BANKS) banks.delete(banks.keys().next().value as string);
+  return bank;
+}
+
+/** Kaiser-windowed sinc, its length and window shape from Kaiser's formulas for the attenuation and transition width. */
+function designBank(fromRate: number, toRate: number): FilterBank {
+  const divisor = gcd(fromRate, toRate);
+  const up = toRate / divisor;
+  const down = fromRate / divisor;
+  // Frequencies in cycles per input sample.
+  const nyquist = Math.min(fromRate, toRate) / 2 / fromRate;
+  const cutoff = ((PASSBAND_EDGE + STOPBAND_EDGE) / 2) * nyquist;
+  const transition = (STOPBAND_EDGE - PASSBAND_EDGE) * nyquist;
+  const taps = 4 * Math.ceil((STOPBAND_DB - 7.95) / (14.36 * transition) / 4);
+  const half = taps / 2;
+  const beta = 0.1102 * (STOPBAND_DB - 8.7);
+  const windowScale = 1 / besselI0(beta);
+  const phases = Math.min(up, MAX_PHASES);
+  const rows = phases === up ? up : phases + 1;
+  const coefficients = new Float32Array(rows * taps);
+  const row = new Float64Array(taps);
+  for (let r = 0; r < rows; r++) {
+    const phase = r / phases;
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      // Distance in input samples from the output instant to input i + (k - half + 1).
+      const t = phase + half - 1 - k;
+      const x = t / half;
+      const window = besselI0(beta * Math.sqrt(Math.max(0, 1 - x * x))) * windowScale;
+      const arg = 2 * cutoff * t;
+      const sinc = arg === 0 ? 1 : Math.sin(Math.PI * arg) / (Math.PI * arg);
+      row[k] = 2 * cutoff * sinc * window;
+      sum += row[k] as number;
+    }
+    // Unit gain at DC for every phase, or the ripple between phases would be a tone at the input rate.
+    for (let k = 0; k < taps; k++) coefficients[r * taps + k] = (row[k] as number) / sum;
+  }
+  return { up, down, taps, phases, coefficients };
+}
+
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const quarter = (x * x) / 4;
+  for (let k = 1; term > sum * 1e-12; k++) {
+    term *= quarter / (k * k);
+    sum += term;
+  }
+  return sum;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+function assertRate(rate: number): void {
+  if (!Number.isInteger(rate) || rate < 1000 || rate > 192000) throw new RangeError(`unsupported sample rate ${rate}`);
 }
 
 /**
  * Mono 16-bit PCM sample-rate converter that keeps its filter state across calls, so audio
- * cut into chunks of any size comes out as if converted in one piece. Equal rates pass through.
+ * cut into chunks of any size comes out exactly as if converted in one piece. Equal rates pass
+ * through. Its own state is the last `taps - 1` input samples (at most about 2.5 kB); the
+ * coefficients are shared per rate pair.
  *
- * libsamplerate delays its output by half its filter length; `flush()` pushes that tail out so
- * that the total output is round(total input × ratio) samples.
+ * Output sample n is the input at instant n × fromRate / toRate, so output and input are
+ * aligned; it comes out once the input half a filter length past that instant has arrived.
+ * `flush()` pushes that tail out so that the total output is round(total input × ratio) samples.
  */
 export class StreamingResampler {
   readonly ratio: number;
-  private readonly inFloat: Float32Array;
-  private readonly outFloat: Float32Array;
-  private readonly produced = { frames: 0 };
-  private samplesIn = 0;
-  private samplesOut = 0;
+  private readonly bank: FilterBank | null;
+  /** Input samples inputCount - history.length … inputCount - 1 (zeros before the stream began). */
+  private readonly history: Float32Array;
+  private inputCount = 0;
+  private outputCount = 0;
+  /** Next output's instant: input sample nextInput plus nextPhase / up. */
+  private nextInput = 0;
+  private nextPhase = 0;
   private destroyed = false;
 
-  private constructor(
+  constructor(
     readonly fromRate: number,
     readonly toRate: number,
-    private readonly converter: Converter | null,
   ) {
+    assertRate(fromRate);
+    assertRate(toRate);
     this.ratio = toRate / fromRate;
-    const scratch = converter === null ? 0 : CHUNK_SAMPLES;
-    this.inFloat = new Float32Array(scratch);
-    this.outFloat = new Float32Array(converter === null ? 0 : Math.ceil(CHUNK_SAMPLES * this.ratio) + OUTPUT_MARGIN);
+    this.bank = fromRate === toRate ? null : filterBank(fromRate, toRate);
+    this.history = new Float32Array(this.bank === null ? 0 : this.bank.taps - 1);
   }
 
-  static async create(fromRate: number, toRate: number, options: ResamplerOptions = {}): Promise<StreamingResampler> {
-    for (const rate of [fromRate, toRate]) {
-      if (!Number.isInteger(rate) || rate < 1000 || rate > 192000) throw new RangeError(`unsupported sample rate ${rate}`);
-    }
-    if (fromRate === toRate) return new StreamingResampler(fromRate, toRate, null);
-    const converterType = CONVERTER_TYPES[options.quality ?? DEFAULT_RESAMPLER_QUALITY];
-    const converter = await libsamplerate.create(1, fromRate, toRate, { converterType });
-    return new StreamingResampler(fromRate, toRate, converter);
+  /** For callers that await their converter; construction is synchronous and cheap. */
+  static create(fromRate: number, toRate: number): Promise<StreamingResampler> {
+    return Promise.resolve().then(() => new StreamingResampler(fromRate, toRate));
   }
 
   /** Converts the next piece of the stream. With equal rates it returns `samples` itself. */
   process(samples: Int16Array): Int16Array {
-    const converter = this.usable();
-    if (converter === null) return samples;
-    const out = new Int16Array(Math.ceil(samples.length * this.ratio) + OUTPUT_MARGIN);
+    const bank = this.usable();
+    if (bank === null) return samples;
+    const out = new Int16Array(Math.ceil((samples.length * bank.up) / bank.down) + 1);
     let written = 0;
-    for (let start = 0; start < samples.length; start += CHUNK_SAMPLES) {
-      const count = Math.min(CHUNK_SAMPLES, samples.length - start);
-      for (let i = 0; i < count; i++) this.inFloat[i] = (samples[start + i] as number) / 32768;
-      written = this.convertChunk(converter, count, out, written);
+    for (let start = 0; start < samples.length; start += BLOCK_SAMPLES) {
+      written = this.convertBlock(bank, samples.subarray(start, start + BLOCK_SAMPLES), out, written);
     }
-    this.samplesIn += samples.length;
-    this.samplesOut += written;
+    this.outputCount += written;
     return out.subarray(0, written);
   }
 
@@ -90,76 +178,107 @@ export class StreamingResampler {
    * round(input × ratio) samples long, and resets the state for a new stream.
    */
   flush(): Int16Array {
-    const converter = this.usable();
-    if (converter === null) return new Int16Array(0);
-    const missing = Math.max(0, Math.round(this.samplesIn * this.ratio) - this.samplesOut);
-    const out = new Int16Array(missing + this.outFloat.length);
-    this.inFloat.fill(0);
-    let written = 0;
-    for (let round = 0; written < missing && round < MAX_FLUSH_CHUNKS; round++) {
-      written = this.convertChunk(converter, CHUNK_SAMPLES, out, written);
-    }
+    const bank = this.usable();
+    if (bank === null) return new Int16Array(0);
+    const missing = Math.round((this.inputCount * bank.up) / bank.down) - this.outputCount;
+    // `taps` zeros reach past the last output's window (its instant is before inputCount).
+    const tail = this.process(new Int16Array(bank.taps));
     this.reset();
-    return out.slice(0, Math.min(written, missing));
+    return tail.slice(0, Math.max(0, missing));
   }
 
   /** Forgets the stream so far (what is inside the filter is dropped), e.g. after a barge-in. */
   reset(): void {
-    const converter = this.usable();
-    this.samplesIn = 0;
-    this.samplesOut = 0;
-    // The wrapper has no src_reset; assigning the converter type re-creates libsamplerate's state.
-    if (converter !== null) {
-      const type = converter.converterType;
-      converter.converterType = type;
-    }
+    this.usable();
+    this.history.fill(0);
+    this.inputCount = 0;
+    this.outputCount = 0;
+    this.nextInput = 0;
+    this.nextPhase = 0;
   }
 
-  /** Frees the converter; the resampler is unusable afterwards. Safe to call twice. */
+  /** Marks the resampler unusable; safe to call twice. */
   destroy(): void {
-    if (this.destroyed) return;
     this.destroyed = true;
-    this.converter?.destroy();
   }
 
-  private usable(): Converter | null {
+  private usable(): FilterBank | null {
     if (this.destroyed) throw new Error('StreamingResampler used after destroy()');
-    return this.converter;
+    return this.bank;
   }
 
-  /** Runs `count` samples of inFloat through the converter, appending to `out` at `offset`. */
-  private convertChunk(converter: Converter, count: number, out: Int16Array, offset: number): number {
-    converter.full(this.inFloat.subarray(0, count), this.outFloat, this.produced);
-    const frames = this.produced.frames;
-    for (let i = 0; i < frames; i++) out[offset + i] = floatToPcm16(this.outFloat[i] as number);
-    return offset + frames;
+  /** Appends to `out` at `offset` every output whose window `block` completes. */
+  private convertBlock(bank: FilterBank, block: Int16Array, out: Int16Array, offset: number): number {
+    const { up, down, taps, phases, coefficients } = bank;
+    const held = this.history.length;
+    if (scratch.length < held + BLOCK_SAMPLES) scratch = new Float32Array(held + BLOCK_SAMPLES);
+    const window = scratch;
+    window.set(this.history);
+    for (let k = 0; k < block.length; k++) window[held + k] = block[k] as number;
+    const first = this.inputCount - held;
+    const last = this.inputCount + block.length - 1;
+    const half = taps / 2;
+    const exact = phases === up;
+    let input = this.nextInput;
+    let phase = this.nextPhase;
+    let written = offset;
+    while (input + half <= last) {
+      const start = input - half + 1 - first;
+      let value: number;
+      if (exact) {
+        value = dot(window, start, coefficients, phase * taps, taps);
+      } else {
+        const position = (phase * phases) / up;
+        const row = Math.floor(position);
+        const below = dot(window, start, coefficients, row * taps, taps);
+        const above = dot(window, start, coefficients, (row + 1) * taps, taps);
+        value = below + (above - below) * (position - row);
+      }
+      const rounded = Math.round(value);
+      out[written++] = rounded > 32767 ? 32767 : rounded < -32768 ? -32768 : rounded;
+      phase += down;
+      input += Math.floor(phase / up);
+      phase %= up;
+    }
+    this.history.set(window.subarray(block.length, block.length + held));
+    this.inputCount += block.length;
+    this.nextInput = input;
+    this.nextPhase = phase;
+    return written;
   }
 }
 
+/** `length` is a multiple of 4 (taps); four accumulators let the multiplications overlap. */
+function dot(a: Float32Array, aStart: number, b: Float32Array, bStart: number, length: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let k = 0; k < length; k += 4) {
+    const i = aStart + k;
+    const j = bStart + k;
+    s0 += (a[i] as number) * (b[j] as number);
+    s1 += (a[i + 1] as number) * (b[j + 1] as number);
+    s2 += (a[i + 2] as number) * (b[j + 2] as number);
+    s3 += (a[i + 3] as number) * (b[j + 3] as number);
+  }
+  return s0 + s1 + (s2 + s3);
+}
+
 /**
- * Converts a whole buffer, yielding to the event loop between chunks so that a long buffer
+ * Converts a whole buffer, yielding to the event loop between blocks so that a long buffer
  * does not stall other sessions.
  */
-export async function resampleBuffer(
-  samples: Int16Array,
-  fromRate: number,
-  toRate: number,
-  options: ResamplerOptions = {},
-): Promise<Int16Array> {
+export async function resampleBuffer(samples: Int16Array, fromRate: number, toRate: number): Promise<Int16Array> {
   if (fromRate === toRate) return samples.slice();
-  const resampler = await StreamingResampler.create(fromRate, toRate, options);
-  try {
-    const parts: Int16Array[] = [];
-    const step = CHUNK_SAMPLES * 8;
-    for (let start = 0; start < samples.length; start += step) {
-      parts.push(resampler.process(samples.subarray(start, start + step)));
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    parts.push(resampler.flush());
-    return concatPcm16(parts);
-  } finally {
-    resampler.destroy();
+  const resampler = new StreamingResampler(fromRate, toRate);
+  const parts: Int16Array[] = [];
+  for (let start = 0; start < samples.length; start += BLOCK_SAMPLES) {
+    parts.push(resampler.process(samples.subarray(start, start + BLOCK_SAMPLES)));
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  parts.push(resampler.flush());
+  return concatPcm16(parts);
 }
 
 function concatPcm16(parts: readonly Int16Array[]): Int16Array {

@@ -46,7 +46,7 @@ export interface FunctionDefinition {
 
 export interface ListenSettings {
   provider: ProviderSettings;
-  /** Set only by library callers: client settings carry no listen endpoint (normalizeListen). */
+  /** A self-hosted or proxied listen server (docs/protocol-decisions.md#listen-endpoint). */
   endpoint?: Endpoint;
 }
 

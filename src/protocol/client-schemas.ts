@@ -62,7 +62,7 @@ export const thinkSettingsSchema = z.looseObject({
 
 export const speakSettingsSchema = z.looseObject({ provider: providerBlock, endpoint: endpoint.optional() });
 
-export const listenSettingsSchema = z.looseObject({ provider: providerBlock });
+export const listenSettingsSchema = z.looseObject({ provider: providerBlock, endpoint: endpoint.optional() });
 
 const historyText = z.looseObject({
   type: z.literal('History').optional(),

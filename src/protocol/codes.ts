@@ -1,4 +1,4 @@
-/** Fatal error codes (docs/protocol-decisions.md#error-and-warning-codes). */
+/** Fatal error codes (docs/protocol-decisions.md#error-and-warning-codes); CLIENT_TOO_SLOW is Parley's own. */
 export const ERROR_CODES = [
   'INTERNAL_SERVER_ERROR',
   'CLIENT_MESSAGE_TIMEOUT',
@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'NON_EXISTENT_FUNCTION_CALLED',
   'AGENT_ID_NOT_SUPPORTED',
   'MAXIMUM_SESSION_LENGTH_REACHED',
+  'CLIENT_TOO_SLOW',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,5 +1,7 @@
 import { ProtocolError } from './errors.js';
 import type { WarningNotice } from './errors.js';
+import { DEFAULT_CLIENT_LIMITS, cutText } from './limits.js';
+import type { ClientLimits } from './limits.js';
 import type {
   AgentConfig,
   Endpoint,
@@ -113,7 +115,10 @@ function endpoint(raw: { url: string; headers?: RawHeaders } | undefined, field:
   return { url: checkUrl(raw.url, `${field}.url`, ['http:', 'https:', 'ws:', 'wss:']), headers: headerMap(raw.headers) };
 }
 
-export function normalizeFunctions(raw: readonly RawFunctionDefinition[] | undefined, field: string): FunctionDefinition[] {
+export function normalizeFunctions(raw: readonly RawFunctionDefinition[] | undefined, field: string, maxFunctions = DEFAULT_CLIENT_LIMITS.maxFunctions): FunctionDefinition[] {
+  if (raw !== undefined && raw.length > maxFunctions) {
+    throw invalid(`${field} defines ${raw.length} functions; at most ${maxFunctions} are allowed`);
+  }
   const seen = new Set<string>();
   return (raw ?? []).map((fn, i) => {
     if (!FUNCTION_NAME.test(fn.name)) {
@@ -148,7 +153,7 @@ function prompt(text: string, warnings: WarningNotice[]): string {
   return text.slice(0, MAX_PROMPT_CHARS);
 }
 
-export function normalizeThink(raw: RawThinkSettings | RawThinkSettings[], field: string): Normalized<ThinkSettings[]> {
+export function normalizeThink(raw: RawThinkSettings | RawThinkSettings[], field: string, maxFunctions = DEFAULT_CLIENT_LIMITS.maxFunctions): Normalized<ThinkSettings[]> {
   const warnings: WarningNotice[] = [];
   const list = Array.isArray(raw) ? raw : [raw];
   const value = list.map((think, i) => {
@@ -156,7 +161,7 @@ export function normalizeThink(raw: RawThinkSettings | RawThinkSettings[], field
     const settings: ThinkSettings = {
       provider: think.provider,
       prompt: prompt(think.prompt ?? think.instructions ?? '', warnings),
-      functions: normalizeFunctions(think.functions, `${at}.functions`),
+      functions: normalizeFunctions(think.functions, `${at}.functions`, maxFunctions),
     };
     const ep = endpoint(think.endpoint, `${at}.endpoint`);
     if (ep !== undefined) settings.endpoint = ep;
@@ -177,7 +182,8 @@ export function normalizeSpeak(raw: RawSpeakSettings | RawSpeakSettings[], field
 }
 
 export function normalizeListen(raw: RawListenSettings): ListenSettings {
-  return { provider: raw.provider };
+  const ep = endpoint(raw.endpoint, 'listen.endpoint');
+  return ep === undefined ? { provider: raw.provider } : { provider: raw.provider, endpoint: ep };
 }
 
 function isFunctionsItem(raw: RawHistoryItem): raw is RawHistoryFunctions {
@@ -203,7 +209,7 @@ function historyItem(raw: RawHistoryItem): HistoryItem {
 }
 
 /** V1 `Settings` → AgentConfig, with every documented SDK quirk accepted (docs/protocol-decisions.md#settings-shapes-from-older-sdks). */
-export function normalizeV1Settings(raw: V1Settings): Normalized<AgentConfig> {
+export function normalizeV1Settings(raw: V1Settings, limits: Pick<ClientLimits, 'maxFunctions' | 'maxInjectChars'> = DEFAULT_CLIENT_LIMITS): Normalized<AgentConfig> {
   if (typeof raw.agent === 'string') {
     throw new ProtocolError(
       'AGENT_ID_NOT_SUPPORTED',
@@ -212,7 +218,7 @@ export function normalizeV1Settings(raw: V1Settings): Normalized<AgentConfig> {
   }
   const agent = raw.agent;
   const language = typeof agent.language === 'object' ? agent.language.type : (agent.language ?? 'en');
-  const think = normalizeThink(agent.think ?? { provider: { ...DEFAULT_THINK_PROVIDER } }, 'agent.think');
+  const think = normalizeThink(agent.think ?? { provider: { ...DEFAULT_THINK_PROVIDER } }, 'agent.think', limits.maxFunctions);
   const greeting = agent.greeting ?? raw.greeting;
   const config: AgentConfig = {
     dialect: 'v1',
@@ -229,8 +235,13 @@ export function normalizeV1Settings(raw: V1Settings): Normalized<AgentConfig> {
     experimental: raw.experimental ?? false,
     tags: raw.tags ?? [],
   };
-  if (greeting !== undefined && greeting.trim() !== '') config.greeting = greeting;
-  return { value: config, warnings: think.warnings };
+  const warnings = think.warnings;
+  if (greeting !== undefined && greeting.trim() !== '') {
+    const cut = cutText(greeting, limits.maxInjectChars, 'The greeting');
+    config.greeting = cut.text;
+    if (cut.warning !== undefined) warnings.push(cut.warning);
+  }
+  return { value: config, warnings };
 }
 
 type EaThink = NonNullable<NonNullable<EaSettings['agent']>['think']>;
@@ -262,8 +273,8 @@ function eaSpeak(speak: EaSpeak | undefined): SpeakSettings {
 }
 
 /** EA `SettingsConfiguration` → AgentConfig (docs/protocol-decisions.md#early-access-custom-llm-and-voices). */
-export function normalizeEaSettings(raw: EaSettings): Normalized<AgentConfig> {
-  const think = normalizeThink(eaThink(raw.agent?.think), 'agent.think');
+export function normalizeEaSettings(raw: EaSettings, limits: Pick<ClientLimits, 'maxFunctions'> = DEFAULT_CLIENT_LIMITS): Normalized<AgentConfig> {
+  const think = normalizeThink(eaThink(raw.agent?.think), 'agent.think', limits.maxFunctions);
   const listen = raw.agent?.listen;
   const config: AgentConfig = {
     dialect: 'ea',

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ProtocolError } from './errors.js';
 import { commandSchemas, eaSettingsSchema, v1SettingsSchema } from './client-schemas.js';
+import { DEFAULT_CLIENT_LIMITS, nestsDeeperThan } from './limits.js';
 import type { CommandType, EaSettings, V1Settings } from './client-schemas.js';
 
 /** A client text frame, parsed and schema-checked, not yet normalized. */
@@ -53,7 +54,10 @@ function check<S extends z.ZodType>(schema: S, data: unknown, type: string): z.i
 }
 
 /** Parses one text frame; throws ProtocolError UNPARSABLE_CLIENT_MESSAGE with a readable reason. */
-export function parseClientMessage(text: string): ClientMessage {
+export function parseClientMessage(text: string, maxJsonDepth = DEFAULT_CLIENT_LIMITS.maxJsonDepth): ClientMessage {
+  if (nestsDeeperThan(text, maxJsonDepth)) {
+    throw unparsable(`The message nests objects and arrays more than ${maxJsonDepth} levels deep (the limit)`);
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -1,5 +1,7 @@
 import type { Endpoint, ProviderSettings } from '../protocol/agent-config.js';
+import type { LookupFunction } from 'node:net';
 import { envKey, keyMayGoTo } from './keys.js';
+import { outboundGuard } from './outbound.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -8,6 +10,8 @@ export interface AwsClientConfig {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   maxAttempts: number;
+  /** For a client's endpoint: the SDK's HTTP/2 handler connects only where the outbound guard allows. */
+  requestHandler?: { disableConcurrentStreams: boolean; nodeHttp2ConnectOptions: { lookup?: LookupFunction } };
 }
 
 function field(record: Record<string, unknown>, name: string): string | undefined {
@@ -39,7 +43,11 @@ export function awsClientConfig(
   const secretAccessKey = field(given, 'secret_access_key') ?? envKey(own, 'AWS_SECRET_ACCESS_KEY');
   const sessionToken = field(given, 'session_token') ?? (field(given, 'access_key_id') === undefined ? envKey(own, 'AWS_SESSION_TOKEN') : undefined);
   const config: AwsClientConfig = { region, maxAttempts: 1 };
-  if (endpoint !== undefined) config.endpoint = endpoint.url;
+  if (endpoint !== undefined) {
+    config.endpoint = endpoint.url;
+    // The clients' own default, plus the guard's lookup.
+    config.requestHandler = { disableConcurrentStreams: true, nodeHttp2ConnectOptions: outboundGuard(env).socketOptions(endpoint.url) };
+  }
   if (accessKeyId !== undefined && secretAccessKey !== undefined) {
     config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
   } else if (!serverMaySign) {

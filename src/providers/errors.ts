@@ -1,5 +1,6 @@
 import { ProviderError } from '../core/errors.js';
 import type { ProviderKind } from '../core/errors.js';
+import { outboundRefusalIn } from './outbound.js';
 
 const MAX_DETAIL = 300;
 
@@ -43,6 +44,9 @@ export function toProviderError(err: unknown, ctx: FailureContext): ProviderErro
     return new ProviderError(ctx.kind, ctx.provider, `${ctx.provider}: no response within ${ctx.timeoutMs} ms`);
   }
   if (err instanceof ProviderError) return err;
+  // SDKs wrap a refused connection as a generic "Connection error": say what was refused.
+  const refused = outboundRefusalIn(err);
+  if (refused !== undefined) return new ProviderError(ctx.kind, ctx.provider, `${ctx.provider}: ${refused.message}`);
   const status = statusOf(err);
   const what = status === undefined ? 'request failed' : `request failed with HTTP ${status}`;
   const message = redact(`${ctx.provider}: ${what}: ${detailOf(err)}`, ctx.secrets);

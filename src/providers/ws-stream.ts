@@ -1,13 +1,20 @@
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ProviderKind } from '../core/errors.js';
 import { ProviderError } from '../core/errors.js';
+import { quoteBody } from './bounded-body.js';
 import { redact } from './errors.js';
+import type { OutboundGuard } from './outbound.js';
+
+const MAX_REFUSAL_BODY_BYTES = 4096;
 
 export interface WsOptions {
   kind: ProviderKind;
   provider: string;
   url: string;
   headers: Record<string, string>;
+  /** The URL may be the client's choice: connect only where the guard allows. */
+  guard: OutboundGuard;
   signal: AbortSignal;
   secrets: readonly (string | undefined)[];
   /** Called once the socket is open, to send the request. */
@@ -18,6 +25,20 @@ export interface WsOptions {
 export function wsText(data: WebSocket.RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+}
+
+/**
+ * The start of a refused upgrade's body, quoted for a description: only the first few KiB are
+ * kept, however much the server sends.
+ */
+export function readRefusal(res: IncomingMessage, done: (body: string) => void): void {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  res.on('data', (part: Buffer) => {
+    if (kept < MAX_REFUSAL_BODY_BYTES) parts.push(part);
+    kept += part.byteLength;
+  });
+  res.on('end', () => done(quoteBody(Buffer.concat(parts).toString('utf8'), 300)));
 }
 
 /** The error a socket that could not open or closed abnormally stands for. */
@@ -46,12 +67,9 @@ export async function* wsMessages(options: WsOptions): AsyncGenerator<WebSocket.
     wake?.();
     wake = undefined;
   };
-  const socket = new WebSocket(options.url, { headers: options.headers });
+  const socket = new WebSocket(options.url, { headers: options.headers, ...options.guard.socketOptions(options.url) });
   socket.on('unexpected-response', (_req, res) => {
-    const parts: Buffer[] = [];
-    res.on('data', (part: Buffer) => parts.push(part));
-    res.on('end', () => {
-      const body = Buffer.concat(parts).toString('utf8').slice(0, 300);
+    readRefusal(res, (body) => {
       failure ??= wsFailure(kind, provider, `connection refused with HTTP ${res.statusCode ?? 0}: ${body}`, secrets, res.statusCode);
       ended = true;
       notify();

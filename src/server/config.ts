@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_CLIENT_LIMITS } from '../protocol/limits.js';
+import type { ClientLimits } from '../protocol/limits.js';
 import { describeIssues } from '../protocol/parse.js';
+import { parseAllowedHosts } from '../providers/outbound.js';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
@@ -14,8 +17,24 @@ const schema = z.object({
   PARLEY_MAX_SESSIONS: int(100, 1),
   PARLEY_MAX_TEXT_FRAME_BYTES: int(256 * 1024, 1024),
   PARLEY_MAX_BINARY_FRAME_BYTES: int(1024 * 1024, 1024),
+  PARLEY_MAX_JSON_DEPTH: int(DEFAULT_CLIENT_LIMITS.maxJsonDepth, 8),
+  PARLEY_MAX_INJECT_CHARS: int(DEFAULT_CLIENT_LIMITS.maxInjectChars, 1),
+  PARLEY_MAX_FUNCTIONS: int(DEFAULT_CLIENT_LIMITS.maxFunctions, 0),
+  PARLEY_MAX_CONVERSATION_CHARS: int(DEFAULT_CLIENT_LIMITS.maxConversationChars, 1),
+  PARLEY_MAX_QUEUED_INJECTIONS: int(DEFAULT_CLIENT_LIMITS.maxQueuedInjections, 0),
   PARLEY_PLAYOUT_LEAD_MS: int(200, 0),
+  PARLEY_SYNTHESIS_AHEAD_MS: int(3000, 500),
+  PARLEY_MAX_CLIENT_BUFFER_BYTES: int(4 * 1024 * 1024, 64 * 1024),
+  PARLEY_CLIENT_BUFFER_GRACE_MS: int(5000, 0),
   PARLEY_FUNCTION_TIMEOUT_MS: int(10_000, 1),
+  PARLEY_MAX_FUNCTION_RESULT_BYTES: int(64 * 1024, 1),
+  PARLEY_ALLOWED_HOSTS: z.string().default('').superRefine((text, ctx) => {
+    try {
+      parseAllowedHosts(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
   PARLEY_DRAIN_TIMEOUT_MS: int(30_000, 0),
   PARLEY_WEB_DIR: z.string().optional(),
 });
@@ -32,8 +51,17 @@ export interface ServerConfig {
   maxSessions: number;
   maxTextFrameBytes: number;
   maxBinaryFrameBytes: number;
+  /** Bounds inside messages (docs/protocol-decisions.md#message-limits). */
+  limits: ClientLimits;
   playoutLeadMs: number;
+  /** How far synthesis may run ahead of what the listener has heard; at least 500, well over the default playout lead. */
+  synthesisAheadMs: number;
+  /** Bytes queued for one client past which it is closed; past half of it, agent audio is dropped (docs/protocol-decisions.md#slow-clients). */
+  maxClientBufferBytes: number;
+  /** How long a client may stay over half of maxClientBufferBytes. */
+  clientBufferGraceMs: number;
   functionTimeoutMs: number;
+  maxFunctionResultBytes: number;
   drainTimeoutMs: number;
   webDir?: string;
 }
@@ -52,8 +80,19 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     maxSessions: e.PARLEY_MAX_SESSIONS,
     maxTextFrameBytes: e.PARLEY_MAX_TEXT_FRAME_BYTES,
     maxBinaryFrameBytes: e.PARLEY_MAX_BINARY_FRAME_BYTES,
+    limits: {
+      maxJsonDepth: e.PARLEY_MAX_JSON_DEPTH,
+      maxInjectChars: e.PARLEY_MAX_INJECT_CHARS,
+      maxFunctions: e.PARLEY_MAX_FUNCTIONS,
+      maxConversationChars: e.PARLEY_MAX_CONVERSATION_CHARS,
+      maxQueuedInjections: e.PARLEY_MAX_QUEUED_INJECTIONS,
+    },
     playoutLeadMs: e.PARLEY_PLAYOUT_LEAD_MS,
+    synthesisAheadMs: e.PARLEY_SYNTHESIS_AHEAD_MS,
+    maxClientBufferBytes: e.PARLEY_MAX_CLIENT_BUFFER_BYTES,
+    clientBufferGraceMs: e.PARLEY_CLIENT_BUFFER_GRACE_MS,
     functionTimeoutMs: e.PARLEY_FUNCTION_TIMEOUT_MS,
+    maxFunctionResultBytes: e.PARLEY_MAX_FUNCTION_RESULT_BYTES,
     drainTimeoutMs: e.PARLEY_DRAIN_TIMEOUT_MS,
     ...(e.PARLEY_WEB_DIR === undefined ? {} : { webDir: e.PARLEY_WEB_DIR }),
   };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '../protocol/errors.js';
@@ -11,6 +12,7 @@ import { encodeServerEvent } from '../protocol/server-events.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import { Session } from '../session/session.js';
 import type { SessionAudioFactory } from '../session/session.js';
+import { ClientBuffer } from './client-buffer.js';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -25,6 +27,8 @@ export interface ConnectionDeps {
 
 /** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
 const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
+/** Messages a client may send after Settings and before SettingsApplied (docs/protocol-decisions.md#message-limits). */
+const MAX_EARLY_MESSAGES = 256;
 
 /** Close code for every deliberate termination: SDK 5.x reconnects on anything else (docs/protocol-decisions.md#fatal-errors-close-with-1000). */
 const NORMAL_CLOSURE = 1000;
@@ -44,6 +48,7 @@ export class Connection {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly sessionTimers: NodeJS.Timeout[] = [];
   private readonly logger: Logger;
+  private readonly buffer: ClientBuffer;
   /** Serializes message handling so updates and injections apply in arrival order. */
   private work: Promise<void> = Promise.resolve();
 
@@ -55,6 +60,8 @@ export class Connection {
   ) {
     this.dialect = pathDialect;
     this.logger = deps.logger.child({ session: this.id });
+    const bounds = { maxBytes: deps.config.maxClientBufferBytes, graceMs: deps.config.clientBufferGraceMs };
+    this.buffer = new ClientBuffer(() => socket.bufferedAmount, bounds, (description) => this.tooSlow(description));
     socket.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
     socket.on('close', (code) => {
       this.logger.info({ code }, 'connection closed');
@@ -80,14 +87,22 @@ export class Connection {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (event.type === 'Warning') this.deps.metrics.warnings.inc({ code: event.code });
     for (const frame of encodeServerEvent(event, this.dialect)) this.socket.send(frame);
+    this.buffer.check();
   }
 
   private sendAudio(frame: Uint8Array): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame, { binary: true });
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // A client this far behind would hear the frame late anyway: dropping it keeps the memory it
+    // costs bounded while it catches up or is closed. Its History still counts the frame as heard.
+    if (!this.buffer.acceptsAudio()) return;
+    this.socket.send(frame, { binary: true });
+    this.buffer.check();
   }
 
   private fatal(error: ProtocolError): void {
     if (this.state === 'closed') return;
+    // The Error below must not trip the buffer check again.
+    this.buffer.stop();
     this.logger.info({ code: error.code }, error.message);
     this.deps.metrics.errors.inc({ code: error.code });
     this.emit({ type: 'Error', code: error.code, description: error.message });
@@ -95,9 +110,20 @@ export class Connection {
     this.socket.close(NORMAL_CLOSURE, error.code);
   }
 
+  /**
+   * A client that does not read (docs/protocol-decisions.md#slow-clients). Its Error is queued
+   * behind everything it has not read, and a close handshake would hold the socket and those
+   * bytes for ws's close timeout, so the socket is terminated at once.
+   */
+  private tooSlow(description: string): void {
+    this.fatal(new ProtocolError('CLIENT_TOO_SLOW', description));
+    this.socket.terminate();
+  }
+
   private dispose(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.buffer.stop();
     clearTimeout(this.idleTimer);
     for (const timer of this.sessionTimers) clearTimeout(timer);
     this.early.audio.length = 0;
@@ -152,9 +178,14 @@ export class Connection {
       this.fatal(new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', `Text message of ${data.byteLength} bytes exceeds the limit of ${this.deps.config.maxTextFrameBytes} bytes`));
       return;
     }
+    // ws leaves UTF-8 to the connection, so a bad text frame gets a coded Error (docs/protocol-decisions.md#message-limits).
+    if (!isUtf8(data)) {
+      this.fatal(new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'Text message is not valid UTF-8'));
+      return;
+    }
     let message: ClientMessage;
     try {
-      message = parseClientMessage(data.toString('utf8'));
+      message = parseClientMessage(data.toString('utf8'), this.deps.config.limits.maxJsonDepth);
     } catch (err) {
       this.fail(err);
       return;
@@ -195,6 +226,10 @@ export class Connection {
         this.fatal(new ProtocolError('SETTINGS_ALREADY_APPLIED', 'Settings were already sent for this session; send them only once'));
         return;
       }
+      if (this.early.messages.length >= MAX_EARLY_MESSAGES) {
+        this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', `More than ${MAX_EARLY_MESSAGES} messages arrived before SettingsApplied; wait for it`));
+        return;
+      }
       this.early.messages.push(message);
       return;
     }
@@ -210,7 +245,7 @@ export class Connection {
   private async applySettings(message: Extract<ClientMessage, { type: 'Settings' | 'SettingsConfiguration' }>): Promise<void> {
     try {
       this.dialect = message.type === 'Settings' ? 'v1' : 'ea';
-      const { value: config, warnings } = message.type === 'Settings' ? normalizeV1Settings(message.settings) : normalizeEaSettings(message.settings);
+      const { value: config, warnings } = message.type === 'Settings' ? normalizeV1Settings(message.settings, this.deps.config.limits) : normalizeEaSettings(message.settings, this.deps.config.limits);
       const audio = await this.deps.createAudio(config, (frame) => this.sendAudio(frame));
       if (this.isClosed) {
         audio.close();
@@ -232,6 +267,9 @@ export class Connection {
         logger: this.logger,
         env: this.deps.env,
         functionTimeoutMs: this.deps.config.functionTimeoutMs,
+        synthesisAheadMs: this.deps.config.synthesisAheadMs,
+        maxFunctionResultBytes: this.deps.config.maxFunctionResultBytes,
+        limits: this.deps.config.limits,
         onTurn: (latency) => this.deps.metrics.observeTurn(latency.totalMs),
       });
       this.session = session;

@@ -75,6 +75,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Twice the larger limit: frames between a limit and this are refused with a readable Error;
     // only absurd frames meet ws's own 1009 close.
     maxPayload: 2 * Math.max(config.maxTextFrameBytes, config.maxBinaryFrameBytes),
+    // The connection checks UTF-8 itself, to answer a bad text frame with a coded Error (docs/protocol-decisions.md#message-limits).
+    skipUTF8Validation: true,
     // Browsers fail the handshake unless one offered subprotocol is echoed (docs/protocol-decisions.md#credentials-and-refusals-at-the-upgrade).
     handleProtocols: (protocols) => protocols.values().next().value ?? false,
   });

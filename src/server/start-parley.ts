@@ -7,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import { startServer } from './index.js';
 import type { RunningServer } from './index.js';
 import { defaultProviders } from '../runtime/default-providers.js';
+import { reserveClassicPools } from '../runtime/classic-pools.js';
 import { loadNeuralFactories } from '../runtime/neural.js';
 import { sessionAudioFactory } from '../runtime/session-audio.js';
 import { warmUp } from '../runtime/warm-up.js';
@@ -32,6 +33,7 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
   if (config.webDir === undefined && existsSync(BUILT_WEB_DIR)) config.webDir = BUILT_WEB_DIR;
   const neural = loadNeuralFactories(env, logger);
   const engines = defaultProviders(env, neural.factories);
+  reserveClassicPools(config.maxSessions);
   const tiers = { ...engines.tiers };
   logger.info({ engines: tiers }, 'local engines');
   const server = await startServer({

@@ -1,5 +1,6 @@
 import type { FunctionCallRecord, HistoryItem } from '../protocol/agent-config.js';
 import type { WarningNotice } from '../protocol/errors.js';
+import { DEFAULT_CLIENT_LIMITS } from '../protocol/limits.js';
 import { MAX_PROMPT_CHARS } from '../protocol/normalize.js';
 import type { ChatMessage } from '../think/types.js';
 
@@ -9,11 +10,14 @@ import type { ChatMessage } from '../think/types.js';
  */
 export class Conversation {
   private readonly items: HistoryItem[] = [];
+  private chars = 0;
 
   constructor(
     private prompt: string,
-    /** Characters of history kept for the LLM ('max' or undefined: everything). */
+    /** Characters of history sent to the LLM ('max' or undefined: everything kept). */
     private contextLength?: number | 'max',
+    /** Characters of history kept at all (docs/protocol-decisions.md#conversation-kept-per-session). */
+    private readonly maxChars = DEFAULT_CLIENT_LIMITS.maxConversationChars,
   ) {}
 
   /**
@@ -42,6 +46,11 @@ export class Conversation {
   add(item: HistoryItem): void {
     if (item.kind === 'text' && item.content.trim() === '') return;
     this.items.push(item);
+    this.chars += itemSize(item);
+    // The oldest items go first; the newest is always kept, so the LLM hears the latest turn.
+    while (this.chars > this.maxChars && this.items.length > 1) {
+      this.chars -= itemSize(this.items.shift());
+    }
   }
 
   snapshot(): readonly HistoryItem[] {
@@ -70,6 +79,12 @@ export class Conversation {
     while (start < messages.length && messages[start]?.role === 'tool') start++;
     return messages.slice(start);
   }
+}
+
+function itemSize(item: HistoryItem | undefined): number {
+  if (item === undefined) return 0;
+  if (item.kind === 'text') return item.content.length;
+  return item.calls.reduce((n, c) => n + c.id.length + c.name.length + c.arguments.length + c.response.length, 0);
 }
 
 function messageSize(message: ChatMessage | undefined): number {

@@ -3,12 +3,19 @@ import type { WarningNotice } from '../protocol/errors.js';
 import type { FunctionCallRecord, FunctionDefinition, FunctionEndpoint } from '../protocol/agent-config.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import type { ToolCall } from '../think/types.js';
+import { quoteBody, readTextUpTo } from '../providers/bounded-body.js';
+import type { OutboundGuard } from '../providers/outbound.js';
+import { redact } from '../providers/errors.js';
 
 export interface FunctionCallDeps {
   emit(event: ServerEvent): void;
   warn(notice: WarningNotice): void;
   /** Limit for one server-side HTTP call. */
   timeoutMs: number;
+  /** Largest response body a server-side function may answer with. */
+  maxResultBytes: number;
+  /** The outbound guard's fetch: function endpoints are URLs the client chose. */
+  fetch: OutboundGuard['fetch'];
 }
 
 interface PendingCall {
@@ -105,19 +112,26 @@ export class FunctionCalls {
 
   private async callEndpoint(call: ToolCall, endpoint: FunctionEndpoint, signal: AbortSignal): Promise<string> {
     const hasBody = endpoint.method !== 'GET' && endpoint.method !== 'HEAD';
+    const { maxResultBytes, timeoutMs } = this.deps;
     let content: string;
     try {
-      const response = await fetch(endpoint.url, {
+      const response = await this.deps.fetch(endpoint.url, {
         method: endpoint.method,
         headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...endpoint.headers },
         ...(hasBody ? { body: call.arguments === '' ? '{}' : call.arguments } : {}),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.deps.timeoutMs)]),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       });
-      content = await response.text();
-      if (!response.ok) throw new Error(`HTTP ${response.status}${content === '' ? '' : `: ${content.slice(0, 200)}`}`);
+      const body = await readTextUpTo(response, maxResultBytes);
+      if (!response.ok) {
+        // The endpoint's own words help the developer; the headers the client sent stay out of them.
+        const quoted = redact(quoteBody(body.text), Object.values(endpoint.headers));
+        throw new Error(`HTTP ${response.status}${quoted === '' ? '' : `: ${quoted}`}`);
+      }
+      if (!body.complete) throw new Error(`the response is larger than ${maxResultBytes} bytes (PARLEY_MAX_FUNCTION_RESULT_BYTES)`);
+      content = body.text;
     } catch (err) {
       if (signal.aborted) throw err;
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.deps.timeoutMs} ms` : (err as Error).message;
+      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message;
       this.deps.warn({ code: 'FUNCTION_CALL_FAILED', description: `Function "${call.name}" failed: ${reason}` });
       content = JSON.stringify({ error: `The function call failed: ${reason}` });
     }

@@ -2,7 +2,9 @@
  * Cuts streamed LLM text into sentences so each can go to TTS as soon as it is complete.
  * A sentence ends at . ! ? … (optionally followed by quotes/brackets) before whitespace, or at a
  * newline. Common abbreviations and decimal numbers do not end a sentence. Very long runs
- * without an end mark are cut at a clause boundary so speech does not wait for them.
+ * without an end mark are cut at a clause boundary (else a space, else anywhere) so speech does
+ * not wait for them, and so that no sentence, even of a single injected text, is long: a local
+ * engine synthesizes a whole sentence at once (src/session/utterance.ts).
  */
 
 const ABBREVIATIONS = new Set([
@@ -28,7 +30,11 @@ export class SentenceSplitter {
       start = end;
     }
     this.buffer = this.buffer.slice(start);
-    if (this.buffer.length > MAX_SENTENCE_CHARS) this.cutLongRun(sentences);
+    while (this.buffer.length > MAX_SENTENCE_CHARS) {
+      const cut = cutPoint(this.buffer);
+      this.emit(this.buffer.slice(0, cut), sentences);
+      this.buffer = this.buffer.slice(cut);
+    }
     return sentences;
   }
 
@@ -46,17 +52,25 @@ export class SentenceSplitter {
     return ABBREVIATIONS.has(lastWord) || (lastWord.length === 1 && lastWord !== 'i');
   }
 
-  private cutLongRun(sentences: string[]): void {
-    const window = this.buffer.slice(0, MAX_SENTENCE_CHARS);
-    const clause = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': '));
-    const cut = clause > 40 ? clause + 1 : window.lastIndexOf(' ');
-    if (cut <= 0) return;
-    this.emit(this.buffer.slice(0, cut), sentences);
-    this.buffer = this.buffer.slice(cut);
-  }
-
   private emit(text: string, into: string[]): void {
-    const sentence = text.trim();
-    if (sentence !== '') into.push(sentence);
+    let rest = text.trim();
+    while (rest.length > MAX_SENTENCE_CHARS) {
+      const cut = cutPoint(rest);
+      into.push(rest.slice(0, cut).trim());
+      rest = rest.slice(cut).trim();
+    }
+    if (rest !== '') into.push(rest);
   }
+}
+
+/** Where to cut a run longer than MAX_SENTENCE_CHARS: after a clause, else at a space, else at the limit. */
+function cutPoint(text: string): number {
+  const window = text.slice(0, MAX_SENTENCE_CHARS);
+  const clause = Math.max(window.lastIndexOf(', '), window.lastIndexOf('; '), window.lastIndexOf(': '));
+  if (clause > 40) return clause + 1;
+  const space = window.lastIndexOf(' ');
+  if (space > 0) return space;
+  // Not inside a surrogate pair.
+  const last = text.charCodeAt(MAX_SENTENCE_CHARS - 1);
+  return last >= 0xd800 && last <= 0xdbff ? MAX_SENTENCE_CHARS - 1 : MAX_SENTENCE_CHARS;
 }

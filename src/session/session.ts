@@ -4,6 +4,8 @@ import type { Logger } from '../core/logger.js';
 import type { ProviderContext } from '../core/provider-context.js';
 import type { Providers } from './provider-registry.js';
 import type { AgentConfig, HistoryItem, ThinkSettings } from '../protocol/agent-config.js';
+import { cutText } from '../protocol/limits.js';
+import type { ClientLimits } from '../protocol/limits.js';
 import { normalizeListen, normalizeSpeak, normalizeThink } from '../protocol/normalize.js';
 import type { ClientMessage } from '../protocol/parse.js';
 import type { ServerEvent } from '../protocol/server-events.js';
@@ -13,6 +15,8 @@ import { AgentResponse } from './agent-response.js';
 import type { ResponseSource } from './agent-response.js';
 import { Conversation } from './conversation.js';
 import { FunctionCalls } from './function-calls.js';
+import { outboundGuard } from '../providers/outbound.js';
+import { checkSteeredUrls } from './steered-urls.js';
 import { LatencyTracker } from './latency.js';
 import { SpeakChain } from './speak-chain.js';
 import { Utterance } from './utterance.js';
@@ -48,6 +52,11 @@ export interface SessionDeps {
   logger: Logger;
   env: Readonly<Record<string, string | undefined>>;
   functionTimeoutMs: number;
+  /** How far synthesis may run ahead of what the listener has heard (PARLEY_SYNTHESIS_AHEAD_MS). */
+  synthesisAheadMs: number;
+  /** Largest body a server-side function may answer with (PARLEY_MAX_FUNCTION_RESULT_BYTES). */
+  maxFunctionResultBytes: number;
+  limits: ClientLimits;
   onTurn?(latency: { totalMs?: number }): void;
 }
 
@@ -77,11 +86,13 @@ export class Session {
     const { config } = deps;
     this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice), agent: config };
     this.thinkSettings = config.think[0] as ThinkSettings;
-    this.conversation = new Conversation(this.thinkSettings.prompt, this.thinkSettings.contextLength);
+    this.conversation = new Conversation(this.thinkSettings.prompt, this.thinkSettings.contextLength, deps.limits.maxConversationChars);
     this.functionCalls = new FunctionCalls({
       emit: (event) => this.emit(event),
       warn: (notice) => this.warn(notice),
       timeoutMs: deps.functionTimeoutMs,
+      maxResultBytes: deps.maxFunctionResultBytes,
+      fetch: outboundGuard(deps.env).fetch,
     });
     this.think = this.buildThink(config.think);
     this.speak = this.buildSpeak(config);
@@ -143,12 +154,12 @@ export class Session {
         await this.updateListen(message.body.listen);
         return;
       case 'InjectUserMessage':
-        this.injectUser(message.body.content);
+        this.injectUser(this.injected(message.body.content, 'The injected user message'));
         return;
       case 'InjectAgentMessage': {
         const text = message.body.message ?? message.body.content;
         if (text === undefined) throw new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'InjectAgentMessage: message: expected string');
-        this.injectAgent(text, message.body.behavior ?? 'default');
+        this.injectAgent(this.injected(text, 'The injected agent message'), message.body.behavior ?? 'default');
         return;
       }
       case 'FunctionCallResponse': {
@@ -216,6 +227,7 @@ export class Session {
   }
 
   private buildThink(list: readonly ThinkSettings[]): ThinkProvider[] {
+    checkSteeredUrls({ think: list }, outboundGuard(this.deps.env));
     const registry = this.deps.providers.think;
     return list.map((settings) => registry.lookup(settings)(settings, this.context));
   }
@@ -228,12 +240,14 @@ export class Session {
   }
 
   private buildSpeak(config: Pick<AgentConfig, 'speak'>): SpeakChain {
+    checkSteeredUrls({ speak: config.speak }, outboundGuard(this.deps.env));
     const registry = this.deps.providers.speak;
     const voices = config.speak.map((settings) => registry.lookup(settings)(settings, this.context));
     return new SpeakChain(voices, (notice) => this.warn(notice));
   }
 
   private async openListen(settings = this.deps.config.listen): Promise<void> {
+    checkSteeredUrls({ listen: settings }, outboundGuard(this.deps.env));
     const provider = this.deps.providers.listen.lookup(settings)(settings, this.context);
     let stream: ListenStream;
     try {
@@ -299,7 +313,7 @@ export class Session {
         emit: (event) => this.emit(event),
         warn: (notice) => this.warn(notice),
         fail: (error) => this.fail(error),
-        openUtterance: (callbacks) => new Utterance(this.speak, this.deps.audio.encoder, this.deps.audio.clock, callbacks),
+        openUtterance: (callbacks) => new Utterance(this.speak, this.deps.audio.encoder, this.deps.audio.clock, callbacks, this.deps.synthesisAheadMs),
         functionCalls: this.functionCalls,
         latency,
         commit: (items) => {
@@ -322,6 +336,13 @@ export class Session {
     return this.current !== undefined && !this.current.finished;
   }
 
+  /** An injected text within its limit (docs/protocol-decisions.md#message-limits); a cut is reported. */
+  private injected(text: string, what: string): string {
+    const cut = cutText(text, this.deps.limits.maxInjectChars, what);
+    if (cut.warning !== undefined) this.warn(cut.warning);
+    return cut.text;
+  }
+
   private injectAgent(text: string, behavior: InjectBehavior): void {
     const refuse = (code: 'INJECT_AGENT_MESSAGE_DURING_USER_SPEECH' | 'INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', why: string): void => {
       this.emit({ type: 'InjectionRefused', message: why });
@@ -335,6 +356,10 @@ export class Session {
       return refuse('INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', 'The agent is responding; the agent message was not injected');
     }
     if (behavior === 'queue' && this.agentBusy) {
+      const max = this.deps.limits.maxQueuedInjections;
+      if (this.queued.length >= max) {
+        return refuse('INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', `The agent is responding and ${max} agent messages are already queued; the agent message was not injected`);
+      }
       this.queued.push(source);
       return;
     }
@@ -349,7 +374,7 @@ export class Session {
   }
 
   private updateThink(raw: Parameters<typeof normalizeThink>[0]): void {
-    const { value, warnings } = normalizeThink(raw, 'think');
+    const { value, warnings } = normalizeThink(raw, 'think', this.deps.limits.maxFunctions);
     const providers = this.buildThink(value);
     for (const provider of this.think) provider.close?.();
     this.think = providers;

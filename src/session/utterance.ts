@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProtocolError } from '../protocol/errors.js';
 import type { PcmChunk } from '../speak/types.js';
 import type { SpeakChain } from './speak-chain.js';
@@ -43,8 +44,10 @@ const HEARD_POLL_MS = 50;
 
 /**
  * One agent utterance: sentences in, paced audio out. Synthesis of the next sentence runs while
- * the previous one plays. Knows, from the playout clock, which sentences the user has heard, and
- * reports only those (a barge-in reports the heard words of the sentence in flight).
+ * the previous one plays, but never more than `aheadMs` of audio ahead of what the listener has
+ * heard: a long reply costs memory and CPU as it is played, not all at once. Knows, from the
+ * playout clock, which sentences the user has heard, and reports only those (a barge-in reports
+ * the heard words of the sentence in flight).
  */
 export class Utterance {
   private readonly pending: string[] = [];
@@ -62,6 +65,7 @@ export class Utterance {
     private readonly encoder: AudioEncoder,
     private readonly clock: PlayoutClockLike,
     private readonly callbacks: UtteranceCallbacks,
+    private readonly aheadMs: number,
   ) {
     this.finished = this.run();
   }
@@ -148,7 +152,25 @@ export class Utterance {
       }
       this.enqueue(bytes);
       span.endMs = this.enqueuedMs;
+      await this.waitForListener(signal);
+      if (signal.aborted) return;
     }
+  }
+
+  /**
+   * Holds synthesis, before the next chunk is pulled, while more than aheadMs of audio waits to
+   * be heard; an interrupt ends the wait at once. A provider's watchdog is paused meanwhile
+   * (src/providers/guard.ts: the consumer holds the item), and a local engine's worker finishes at
+   * most the sentence in hand, which the splitter keeps short (src/session/sentence-splitter.ts).
+   */
+  private async waitForListener(signal: AbortSignal): Promise<void> {
+    for (let ahead = this.aheadOfListenerMs(); ahead > this.aheadMs && !signal.aborted; ahead = this.aheadOfListenerMs()) {
+      await sleep(ahead - this.aheadMs, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private aheadOfListenerMs(): number {
+    return this.enqueuedMs - this.clock.playedMs();
   }
 
   private beginAudio(): void {

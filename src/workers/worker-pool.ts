@@ -18,7 +18,8 @@
  * Workers are modules that call `registerJobHandler(kind, handler)` (worker-runtime.ts); one pool
  * may host several modules, and so several job kinds.
  *
- * - Back-pressure: `run` throws PoolBusyError (synchronously) when `maxQueue` jobs already wait.
+ * - Back-pressure: `run` throws PoolBusyError (synchronously) when `maxQueue` jobs already wait;
+ *   `reserve({ running, queued })` raises both bounds, e.g. to the sessions a server admits.
  * - Cancellation: aborting `signal`, calling `job.cancel()` or leaving a for-await early drops a
  *   queued job, or tells the running worker to stop (its handler sees `job.signal` abort). The
  *   iteration then throws the signal's reason (an AbortError by default) and yields nothing more.
@@ -108,6 +109,14 @@ export interface PoolJob<Input = unknown, Output = unknown> extends AsyncIterabl
   end(): void;
   /** Same as aborting the job's signal. */
   cancel(reason?: unknown): void;
+}
+
+/** Bounds a pool must at least allow; see `WorkerPool.reserve`. */
+export interface PoolCapacity {
+  /** Jobs running at once over all workers. */
+  running?: number;
+  /** Jobs waiting for a slot. */
+  queued?: number;
 }
 
 export interface PoolStats {
@@ -204,8 +213,8 @@ class PoolWorker {
 
 export class WorkerPool {
   private readonly size: number;
-  private readonly jobsPerWorker: number;
-  private readonly maxQueue: number;
+  private jobsPerWorker: number;
+  private maxQueue: number;
   private readonly workers: PoolWorker[] = [];
   private readonly queue: Job<unknown, unknown>[] = [];
   private nextId = 1;
@@ -226,6 +235,17 @@ export class WorkerPool {
     let running = 0;
     for (const worker of this.workers) running += worker.jobs.size;
     return { workers: this.workers.length, running, queued: this.queue.length };
+  }
+
+  /**
+   * Raises the bounds (never lowers them) so that `running` jobs run at once, spread over the
+   * workers, and `queued` more may wait: a pool whose jobs last a whole session is sized to the
+   * sessions the server admits, so that none is refused a slot a core could serve.
+   */
+  reserve(capacity: PoolCapacity): void {
+    if (capacity.running !== undefined) this.jobsPerWorker = Math.max(this.jobsPerWorker, Math.ceil(capacity.running / this.size));
+    if (capacity.queued !== undefined) this.maxQueue = Math.max(this.maxQueue, capacity.queued);
+    this.pump();
   }
 
   /** Starts a job (or queues it); throws PoolBusyError, PoolClosedError or the pool's load failure. */

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputEncoder } from '../../src/audio/output-encoder.js';
+import { ENCODE_SLICE_MS, OutputEncoder } from '../../src/audio/output-encoder.js';
 import { decodeMulaw, encodeAlaw, encodeMulaw } from '../../src/audio/g711.js';
 import { pcm16FromBytes } from '../../src/audio/pcm16.js';
-import { resampleBuffer } from '../../src/audio/resampler.js';
+import { StreamingResampler, resampleBuffer } from '../../src/audio/resampler.js';
 import { WAV_UNKNOWN_SIZE, parseWav } from '../../src/audio/wav.js';
 import type { OutputAudioFormat } from '../../src/protocol/agent-config.js';
 
@@ -46,12 +46,56 @@ describe('OutputEncoder', () => {
     encoder.close();
   });
 
-  it('is synchronous once the resampler for a rate exists', async () => {
+  it('is synchronous for a chunk of up to one slice, even the first at a new rate', () => {
     const encoder = OutputEncoder.create(MULAW_8K);
-    const first = encoder.encode({ samples: tone(16000, 20), sampleRate: 16000 });
-    assert.ok(first instanceof Promise);
-    await first;
     assert.ok(encoder.encode({ samples: tone(16000, 20), sampleRate: 16000 }) instanceof Uint8Array);
+    assert.ok(encoder.encode({ samples: tone(24000, ENCODE_SLICE_MS), sampleRate: 24000 }) instanceof Uint8Array);
+    encoder.close();
+  });
+
+  it('converts a 30 s chunk one slice per event-loop turn, as if it came in 20 ms chunks', async (t) => {
+    const pcm = tone(24000, 30_000);
+    const calls: { samples: number; turn: number }[] = [];
+    let turn = 0;
+    let spinning = true;
+    const spin = (): void => {
+      turn++;
+      if (spinning) setImmediate(spin);
+    };
+    const process = Object.getOwnPropertyDescriptor(StreamingResampler.prototype, 'process')?.value as (this: StreamingResampler, samples: Int16Array) => Int16Array;
+    t.mock.method(StreamingResampler.prototype, 'process', function (this: StreamingResampler, samples: Int16Array) {
+      calls.push({ samples: samples.length, turn });
+      return process.call(this, samples);
+    });
+    const encoder = OutputEncoder.create(MULAW_8K);
+    encoder.startUtterance();
+    spin();
+    const pending = encoder.encode({ samples: pcm, sampleRate: 24000 });
+    assert.ok(pending instanceof Promise);
+    const bytes = concat([await pending, encoder.endUtterance()]);
+    spinning = false;
+    t.mock.restoreAll();
+
+    const slice = (24000 * ENCODE_SLICE_MS) / 1000;
+    const slices = calls.slice(0, -1); // the last call is endUtterance()'s flush
+    assert.equal(slices.length, 30_000 / ENCODE_SLICE_MS);
+    assert.ok(slices.every((c) => c.samples <= slice), 'no step converts more than one slice');
+    for (let i = 1; i < slices.length; i++) assert.ok((slices[i] as { turn: number }).turn > (slices[i - 1] as { turn: number }).turn, `slice ${i} ran in the same turn as the one before`);
+    assert.equal(bytes.length, 30 * 8000);
+    assert.deepEqual(bytes, await encodeUtterance(OutputEncoder.create(MULAW_8K), pcm, 24000));
+    encoder.close();
+  });
+
+  it('startUtterance() abandons a long chunk still being converted', async () => {
+    const encoder = OutputEncoder.create(MULAW_8K);
+    encoder.startUtterance();
+    const abandoned = encoder.encode({ samples: tone(24000, 5000, 2000), sampleRate: 24000 });
+    const queued = encoder.encode({ samples: tone(24000, 20, 2000), sampleRate: 24000 });
+    encoder.startUtterance();
+    assert.equal((await abandoned).length, 0);
+    assert.equal((await queued).length, 0, 'a call queued behind it belongs to the old utterance too');
+    const pcm = tone(24000, 200);
+    assert.deepEqual(await encodeUtterance(encoder, pcm, 24000), await encodeUtterance(OutputEncoder.create(MULAW_8K), pcm, 24000));
     encoder.close();
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError } from '../../src/protocol/errors.js';
-import { MAX_PROMPT_CHARS, normalizeEaSettings, normalizeV1Settings } from '../../src/protocol/normalize.js';
+import { DEFAULT_CLIENT_LIMITS } from '../../src/protocol/limits.js';
+import { MAX_PROMPT_CHARS, normalizeEaSettings, normalizeThink, normalizeV1Settings } from '../../src/protocol/normalize.js';
 import { parseClientMessage } from '../../src/protocol/parse.js';
 
 function v1(settings: Record<string, unknown>) {
@@ -111,6 +112,31 @@ describe('normalizeV1Settings', () => {
     });
     assert.deepEqual(value.context[0], { kind: 'text', role: 'user', content: 'hi' });
     assert.equal(value.context[1]?.kind, 'functions');
+  });
+});
+
+describe('limits inside settings', () => {
+  const fns = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `f${i}` }));
+
+  it('refuses more functions than the limit with INVALID_SETTINGS naming the count', () => {
+    const { maxFunctions } = DEFAULT_CLIENT_LIMITS;
+    assert.equal(v1({ agent: { think: { provider: { type: 'x' }, functions: fns(maxFunctions) } } }).value.think[0]?.functions.length, maxFunctions);
+    const err = invalid({ agent: { think: { provider: { type: 'x' }, functions: fns(maxFunctions + 1) } } });
+    assert.equal(err.code, 'INVALID_SETTINGS');
+    assert.match(err.message, new RegExp(`agent\\.think\\.functions defines ${maxFunctions + 1} functions; at most ${maxFunctions}`));
+    assert.throws(() => normalizeThink([{ provider: { type: 'x' } }, { provider: { type: 'x' }, functions: fns(3) }], 'think', 2), /think\[1\]\.functions defines 3/);
+    const ea = parseClientMessage(JSON.stringify({ type: 'SettingsConfiguration', agent: { think: { provider: { type: 'x' }, functions: fns(3) } } }));
+    assert.equal(ea.type, 'SettingsConfiguration');
+    assert.throws(() => normalizeEaSettings(ea.settings, { maxFunctions: 2 }), (e: unknown) => e instanceof ProtocolError && e.code === 'INVALID_SETTINGS');
+  });
+
+  it('cuts a greeting over the limit with PROMPT_TOO_LONG, keeping surrogate pairs whole', () => {
+    const message = parseClientMessage(JSON.stringify({ type: 'Settings', agent: { greeting: `${'a'.repeat(9)}🎉🎉` } }));
+    assert.equal(message.type, 'Settings');
+    const { value, warnings } = normalizeV1Settings(message.settings, { maxFunctions: 1, maxInjectChars: 10 });
+    assert.equal(value.greeting, 'a'.repeat(9), 'half an emoji is not kept');
+    assert.deepEqual(warnings, [{ code: 'PROMPT_TOO_LONG', description: 'The greeting has 13 characters; only the first 10 are used.' }]);
+    assert.deepEqual(normalizeV1Settings(message.settings, { maxFunctions: 1, maxInjectChars: 13 }).warnings, []);
   });
 });
 

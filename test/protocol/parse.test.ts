@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError } from '../../src/protocol/errors.js';
+import { DEFAULT_CLIENT_LIMITS, nestsDeeperThan } from '../../src/protocol/limits.js';
 import { parseClientMessage } from '../../src/protocol/parse.js';
 
 function parseError(text: string): ProtocolError {
@@ -60,5 +61,25 @@ describe('parseClientMessage', () => {
       const message = parseClientMessage(frame);
       assert.equal(message.type, (JSON.parse(frame) as { type: string }).type);
     }
+  });
+
+  it('refuses a deep value with a readable error before anything recursive meets it', () => {
+    const deep = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    // 20,000 levels once overflowed the stack (RangeError) past the parser.
+    const err = parseError(`{"type":"Settings","agent":{"think":{"provider":{"type":"x"},"functions":[{"name":"f","parameters":${deep(20_000)}}]}}}`);
+    assert.equal(err.code, 'UNPARSABLE_CLIENT_MESSAGE');
+    assert.match(err.message, /more than 64 levels deep/);
+    assert.equal(parseError(`{"type":"KeepAlive","x":${'['.repeat(65)}${']'.repeat(65)}}`).code, 'UNPARSABLE_CLIENT_MESSAGE');
+    // The limit counts the message itself: 63 levels inside it make 64.
+    assert.equal(parseClientMessage(`{"type":"KeepAlive","x":${'['.repeat(63)}${']'.repeat(63)}}`).type, 'KeepAlive');
+    assert.equal(parseClientMessage('{"type":"KeepAlive","x":[[[1]]]}', 4).type, 'KeepAlive');
+    assert.throws(() => parseClientMessage('{"type":"KeepAlive","x":[[[1]]]}', 3), ProtocolError);
+  });
+
+  it('counts no brackets inside strings, escaped quotes included', () => {
+    const brackets = '[{'.repeat(DEFAULT_CLIENT_LIMITS.maxJsonDepth);
+    assert.equal(parseClientMessage(JSON.stringify({ type: 'InjectUserMessage', content: `\\"${brackets}` })).type, 'InjectUserMessage');
+    assert.equal(nestsDeeperThan('["\\\\",[["x"]]]', 2), true, 'an escaped backslash ends before the closing quote');
+    assert.equal(nestsDeeperThan('["\\"[[",1]', 1), false, 'an escaped quote does not end the string');
   });
 });

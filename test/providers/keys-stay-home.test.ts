@@ -20,7 +20,7 @@ import type { ThinkProvider } from '../../src/think/types.js';
 import type { SpeakProvider } from '../../src/speak/types.js';
 import { HttpFake, json } from './fakes/http.js';
 import { WsFake } from './fakes/ws.js';
-import { collect, TEST_TIMEOUT_MS, testContext } from './helpers.js';
+import { collect, FAKES_ALLOWED, TEST_TIMEOUT_MS, testContext } from './helpers.js';
 
 const SERVER_KEY = 'server-secret-key-0042';
 const ENV_KEYS = {
@@ -129,7 +129,7 @@ describe('the one rule: keyMayGoTo / serverKeyFor', () => {
   });
 
   test("AWS: the server's credentials sign only requests to AWS itself", () => {
-    const env = { AWS_ACCESS_KEY_ID: 'AKIASERVER', AWS_SECRET_ACCESS_KEY: SERVER_KEY, AWS_SESSION_TOKEN: 'server-token-1', AWS_REGION: 'us-west-2' };
+    const env = { ...FAKES_ALLOWED, AWS_ACCESS_KEY_ID: 'AKIASERVER', AWS_SECRET_ACCESS_KEY: SERVER_KEY, AWS_SESSION_TOKEN: 'server-token-1', AWS_REGION: 'us-west-2' };
     const home = awsClientConfig('aws_bedrock', { type: 'aws_bedrock' }, undefined, env);
     assert.equal(home.config.credentials?.secretAccessKey, SERVER_KEY);
     const official = awsClientConfig('aws_polly', { type: 'aws_polly' }, endpoint('https://polly.us-west-2.amazonaws.com'), env);
@@ -147,13 +147,30 @@ describe('the one rule: keyMayGoTo / serverKeyFor', () => {
   });
 });
 
+/**
+ * Server secrets the OpenAI and Anthropic SDKs read from process.env by themselves (not from the
+ * env Parley hands its providers): away from home they must stay unread.
+ */
+const SDK_ENV = {
+  OPENAI_ADMIN_KEY: SERVER_KEY,
+  OPENAI_ORG_ID: `org-${SERVER_KEY}`,
+  OPENAI_PROJECT_ID: `proj-${SERVER_KEY}`,
+  OPENAI_CUSTOM_HEADERS: `x-operator: ${SERVER_KEY}`,
+  ANTHROPIC_AUTH_TOKEN: SERVER_KEY,
+  ANTHROPIC_CUSTOM_HEADERS: `x-operator: ${SERVER_KEY}`,
+};
+
 describe('HTTP providers at a client URL get no server key; at the operator base URL they do', () => {
   let fake: HttpFake;
   before(async () => {
     fake = await HttpFake.start();
     fake.handler = (_req, res) => json(res, 401, { error: { message: 'no', type: 'x', code: null } });
+    Object.assign(process.env, SDK_ENV);
   });
-  after(() => fake.close());
+  after(() => {
+    for (const name of Object.keys(SDK_ENV)) Reflect.deleteProperty(process.env, name);
+    return fake.close();
+  });
 
   const cases: { name: string; base?: string; run: (url: string, env: Record<string, string>) => Promise<unknown> }[] = [
     {

@@ -67,7 +67,7 @@ describe('cloud providers through the server', () => {
     brokenLlm.handler = (_req, res) => json(res, 500, { error: { message: 'The server had an error', type: 'server_error' } });
     brokenVoice.handler = (_req, res) => json(res, 503, { error: { message: 'overloaded' } });
     voice.handler = (_req, res, body) => speakTone(res, String((JSON.parse(body) as { text: string }).text));
-    parley = await startParley({ env: { PATH: process.env['PATH'] }, overrides: { port: 0, idleTimeoutMs: 60_000 }, logger: silentLogger() });
+    parley = await startParley({ env: { PATH: process.env['PATH'], PARLEY_ALLOWED_HOSTS: '127.0.0.1' }, overrides: { port: 0, idleTimeoutMs: 60_000 }, logger: silentLogger() });
   });
   after(async () => {
     await parley.close();

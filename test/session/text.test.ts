@@ -70,6 +70,18 @@ describe('Conversation', () => {
     assert.deepEqual(tight.toMessages().map((m) => m.role), ['system', 'user']);
   });
 
+  it('keeps at most its character limit, dropping the oldest items and never the newest', () => {
+    const conversation = new Conversation('P', 'max', 20);
+    conversation.add({ kind: 'text', role: 'user', content: 'first turn' });
+    conversation.add({ kind: 'functions', calls: [{ id: '1', name: 'f', clientSide: true, arguments: '{}', response: 'ok' }] });
+    conversation.add({ kind: 'text', role: 'assistant', content: 'third one' });
+    // 10 + 6 + 9 > 20: the first turn goes, the call (6) and the reply (9) stay.
+    assert.deepEqual(conversation.snapshot().map((i) => i.kind), ['functions', 'text']);
+    assert.deepEqual(conversation.toMessages().map((m) => m.role), ['system', 'assistant', 'tool', 'assistant']);
+    conversation.add({ kind: 'text', role: 'user', content: 'a message longer than the whole limit' });
+    assert.deepEqual(conversation.snapshot(), [{ kind: 'text', role: 'user', content: 'a message longer than the whole limit' }]);
+  });
+
   it('ignores empty text items', () => {
     const conversation = new Conversation('');
     conversation.add({ kind: 'text', role: 'assistant', content: '  ' });

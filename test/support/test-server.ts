@@ -7,7 +7,11 @@ import { startServer } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { scriptedProviders } from './scripted-providers.js';
 
-/** A real Parley server on an ephemeral 127.0.0.1 port, by default with scripted providers. */
+/**
+ * A real Parley server on an ephemeral 127.0.0.1 port, by default with scripted providers. Its
+ * env lets client settings reach fakes on 127.0.0.1 (the outbound guard refuses loopback
+ * otherwise); pass PARLEY_ALLOWED_HOSTS: '' to test the guard itself.
+ */
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
   providers: Providers = scriptedProviders(),
@@ -19,6 +23,6 @@ export async function startTestServer(
     providers,
     createAudio: sessionAudioFactory(config.playoutLeadMs),
     logger: silentLogger(),
-    env,
+    env: { PARLEY_ALLOWED_HOSTS: '127.0.0.1', ...env },
   });
 }

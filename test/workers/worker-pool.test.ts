@@ -9,6 +9,7 @@ import {
   workerModuleUrl,
 } from '../../src/workers/worker-pool.js';
 import type { WorkerPoolOptions } from '../../src/workers/worker-pool.js';
+import { LazyPool } from '../../src/workers/lazy-pool.js';
 
 function testPool(options: Partial<WorkerPoolOptions> = {}): WorkerPool {
   return new WorkerPool({ name: 'test', modules: [workerModuleUrl(import.meta.url, './pool-test-worker')], ...options });
@@ -164,5 +165,46 @@ test('a worker module that fails to load fails the pool instead of respawning', 
     assert.throws(() => pool.run('sleep', { ms: 1 }), /unable to load/);
   } finally {
     await pool.close();
+  }
+});
+
+test('reserve() raises the running and queued bounds so that every reserved job gets a slot', async () => {
+  const pool = testPool({ size: 2, jobsPerWorker: 1, maxQueue: 0 });
+  try {
+    const held = [pool.run('sleep', { ms: 300 }), pool.run('sleep', { ms: 300 })];
+    assert.throws(() => pool.run('sleep', { ms: 1 }), PoolBusyError, 'two workers × one slot, no queue');
+    pool.reserve({ running: 6, queued: 1 });
+    const more = [0, 1, 2, 3].map(() => pool.run('sleep', { ms: 300 }));
+    assert.deepEqual(pool.stats(), { workers: 2, running: 6, queued: 0 }, 'six at once over two workers');
+    const waiting = pool.run('sleep', { ms: 1 });
+    assert.equal(pool.stats().queued, 1);
+    assert.throws(() => pool.run('sleep', { ms: 1 }), PoolBusyError, 'past the reserved queue');
+    pool.reserve({ running: 1, queued: 0 });
+    assert.throws(() => pool.run('sleep', { ms: 1 }), PoolBusyError);
+    assert.deepEqual(pool.stats(), { workers: 2, running: 6, queued: 1 }, 'a smaller reservation lowers nothing');
+    for (const job of [...held, ...more, waiting]) assert.deepEqual(await collect(job), ['slept']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a LazyPool applies its reservation to the running pool and to the next one after close()', async () => {
+  const lazy = new LazyPool({ name: 'lazy', modules: [workerModuleUrl(import.meta.url, './pool-test-worker')], size: 1, jobsPerWorker: 1, maxQueue: 0 });
+  try {
+    lazy.reserve({ running: 2 });
+    const first = lazy.get();
+    const jobs = [first.run('sleep', { ms: 200 }), first.run('sleep', { ms: 200 })];
+    assert.deepEqual(first.stats(), { workers: 1, running: 2, queued: 0 });
+    lazy.reserve({ running: 3 });
+    jobs.push(first.run('sleep', { ms: 200 }));
+    for (const job of jobs) assert.deepEqual(await collect(job), ['slept']);
+    await lazy.close();
+    const second = lazy.get();
+    assert.notEqual(second, first);
+    const again = [0, 1, 2].map(() => second.run('sleep', { ms: 100 }));
+    assert.throws(() => second.run('sleep', { ms: 1 }), PoolBusyError);
+    for (const job of again) assert.deepEqual(await collect(job), ['slept']);
+  } finally {
+    await lazy.close();
   }
 });

@@ -3,7 +3,8 @@ import type { ProviderContext } from '../../core/provider-context.js';
 import type { ListenSettings } from '../../protocol/agent-config.js';
 import { serverKeyFor } from '../../providers/keys.js';
 import { bearer, header, headersWithout, num, str, strList, timeoutMs } from '../../providers/settings.js';
-import { wsFailure, wsText } from '../../providers/ws-stream.js';
+import { outboundGuard } from '../../providers/outbound.js';
+import { readRefusal, wsFailure, wsText } from '../../providers/ws-stream.js';
 import { deepgramBase } from '../../providers/deepgram.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
 import type { ListenProvider, ListenStream } from '../types.js';
@@ -57,7 +58,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
     label: `deepgram/${model}`,
     open: (events) =>
       new Promise<ListenStream>((resolve, reject) => {
-        const socket = new WebSocket(url, { headers, handshakeTimeout: timeout });
+        const socket = new WebSocket(url, { headers, handshakeTimeout: timeout, ...outboundGuard(context.env).socketOptions(url) });
         let opened = false;
         let closed = false;
         let keepAlive: NodeJS.Timeout | undefined;
@@ -89,11 +90,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
         };
 
         socket.on('unexpected-response', (_req, res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (part: Buffer) => parts.push(part));
-          res.on('end', () =>
-            failed(fail(`connection refused with HTTP ${res.statusCode ?? 0}: ${Buffer.concat(parts).toString('utf8').slice(0, 300)}`, res.statusCode)),
-          );
+          readRefusal(res, (body) => failed(fail(`connection refused with HTTP ${res.statusCode ?? 0}: ${body}`, res.statusCode)));
         });
         socket.on('error', (err) => failed(fail(`connection failed: ${err.message}`)));
         socket.on('close', (code, reason) => {

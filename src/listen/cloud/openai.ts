@@ -1,9 +1,10 @@
-import OpenAI, { toFile } from 'openai';
+import { toFile } from 'openai';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ListenSettings } from '../../protocol/agent-config.js';
 import { toProviderError } from '../../providers/errors.js';
-import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
-import { bearer, header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
+import { operatorBaseUrl } from '../../providers/keys.js';
+import { openAiClient } from '../../providers/openai-client.js';
+import { str, timeoutMs } from '../../providers/settings.js';
 import { Watchdog } from '../../providers/watchdog.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
 import type { ListenEvents, ListenProvider, ListenStream } from '../types.js';
@@ -26,14 +27,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
       endpoint === undefined
         ? (operatorBaseUrl('open_ai', context.env) ?? 'https://api.openai.com/v1')
         : endpoint.url.replace(/\/+$/, '').replace(/\/audio\/transcriptions$/, '');
-    const apiKey = bearer(header(endpoint, 'authorization')) ?? serverKeyFor('open_ai', baseURL, context.env) ?? 'none';
-    const client = new OpenAI({
-      apiKey,
-      baseURL,
-      defaultHeaders: headersWithout(endpoint, ['authorization']),
-      maxRetries: 0,
-      logLevel: 'off',
-    });
+    const { client, apiKey } = openAiClient({ type: 'open_ai', baseURL, endpoint, env: context.env });
     const model = provider.model ?? 'gpt-4o-mini-transcribe';
     const language = str(provider, 'language')?.split('-')[0];
     const timeout = timeoutMs(provider, context.env);

@@ -1,5 +1,5 @@
-// One pocketsphinx decoder (open-vocabulary LM, optionally JSGF grammars) and a per-thread cache
-// of idle decoders, since loading one costs ~0.3 s and ~a few tens of MB.
+// One pocketsphinx decoder (open-vocabulary LM, or JSGF grammars only) and the bounded set of them
+// each thread reuses, since loading one costs ~0.2 s and 92 MB with the LM (27 MB without).
 import { createHash } from 'node:crypto';
 import { pocketsphinxLibrary } from './binding.js';
 
@@ -21,22 +21,24 @@ export const DEFAULT_MODEL: PocketsphinxModel = {
 
 export class PocketsphinxDecoder {
   private readonly grammars = new Set<string>();
-  private readonly lmSearch: string;
+  private readonly lmSearch: string | undefined;
   private inUtterance = false;
 
   private constructor(
     private readonly config: unknown,
     private readonly handle: unknown,
+    withLanguageModel: boolean,
   ) {
-    this.lmSearch = pocketsphinxLibrary().getSearch(handle) ?? '_default';
+    this.lmSearch = withLanguageModel ? (pocketsphinxLibrary().getSearch(handle) ?? '_default') : undefined;
   }
 
-  static load(model: PocketsphinxModel = DEFAULT_MODEL): PocketsphinxDecoder {
+  /** `withLanguageModel: false` loads a decoder for grammars only, without the open LM. */
+  static load(model: PocketsphinxModel = DEFAULT_MODEL, withLanguageModel = true): PocketsphinxDecoder {
     const ps = pocketsphinxLibrary();
     // -fwdflat/-bestpath off: final text 10-175 ms after speech instead of up to 875 ms, same WER.
     const config = ps.cmdLnInit([
       '-hmm', model.hmm,
-      '-lm', model.lm,
+      ...(withLanguageModel ? ['-lm', model.lm] : []),
       '-dict', model.dict,
       '-fwdflat', 'no',
       '-bestpath', 'no',
@@ -48,13 +50,14 @@ export class PocketsphinxDecoder {
       ps.cmdLnFree(config);
       throw new Error(`pocketsphinx could not load its model from ${model.hmm}`);
     }
-    return new PocketsphinxDecoder(config, handle);
+    return new PocketsphinxDecoder(config, handle, withLanguageModel);
   }
 
   /** Decode the next utterances with this JSGF grammar, or with the open LM when undefined. */
   useGrammar(jsgf: string | undefined): void {
     const ps = pocketsphinxLibrary();
     if (jsgf === undefined) {
+      if (this.lmSearch === undefined) throw new Error('this pocketsphinx decoder was loaded for grammars only');
       ps.setSearch(this.handle, this.lmSearch);
       return;
     }
@@ -98,16 +101,72 @@ export class PocketsphinxDecoder {
   }
 }
 
-/** Idle decoders of this thread beyond which released ones are freed. */
-const MAX_IDLE_DECODERS = 2;
-const idle: PocketsphinxDecoder[] = [];
+/**
+ * Decoders each thread may hold, by kind. They are loaded on demand up to this bound and never
+ * freed: a freed pocketsphinx decoder does not give its memory back to the OS (glibc keeps it), so
+ * load/free churn made RSS grow round after round of sessions, while a fixed set is reused.
+ * A thread decodes one utterance at a time anyway; more decoders only let more utterances be
+ * decoded live, and the others catch up from their buffered audio (far faster than real time)
+ * when one frees. The LM kind stays available to every thread, grammar sessions included.
+ */
+export const MAX_DECODERS = { lm: 2, grammar: 6 };
 
-export function acquireDecoder(): PocketsphinxDecoder {
-  return idle.pop() ?? PocketsphinxDecoder.load();
+type DecoderKind = keyof typeof MAX_DECODERS;
+type Waiter = (decoder: PocketsphinxDecoder) => void;
+
+interface KindPool {
+  idle: PocketsphinxDecoder[];
+  loaded: number;
+  waiters: Waiter[];
 }
 
-export function releaseDecoder(decoder: PocketsphinxDecoder): void {
+const pools: Record<DecoderKind, KindPool> = {
+  lm: { idle: [], loaded: 0, waiters: [] },
+  grammar: { idle: [], loaded: 0, waiters: [] },
+};
+
+const kindOf = (grammar: string | undefined): DecoderKind => (grammar === undefined ? 'lm' : 'grammar');
+
+/** An idle decoder for the open LM (`grammar` undefined) or for JSGF grammars, loading one while under the bound; undefined when all are busy. */
+export function tryAcquireDecoder(grammar: string | undefined): PocketsphinxDecoder | undefined {
+  const kind = kindOf(grammar);
+  const pool = pools[kind];
+  const idle = pool.idle.pop();
+  if (idle !== undefined || pool.loaded >= MAX_DECODERS[kind]) return idle;
+  const decoder = PocketsphinxDecoder.load(DEFAULT_MODEL, kind === 'lm');
+  pool.loaded++;
+  return decoder;
+}
+
+/**
+ * Calls `use` with a decoder now, or once another utterance of this thread releases one (first
+ * come, first served). Returns a function that withdraws a request not yet served.
+ */
+export function acquireDecoder(grammar: string | undefined, use: Waiter): () => void {
+  const decoder = tryAcquireDecoder(grammar);
+  if (decoder !== undefined) {
+    use(decoder);
+    return () => undefined;
+  }
+  const waiters = pools[kindOf(grammar)].waiters;
+  waiters.push(use);
+  return () => {
+    const index = waiters.indexOf(use);
+    if (index >= 0) waiters.splice(index, 1);
+  };
+}
+
+/** Returns a decoder acquired for `grammar`: to the first waiting utterance, else idle. */
+export function releaseDecoder(decoder: PocketsphinxDecoder, grammar: string | undefined): void {
   decoder.finish();
-  if (idle.length < MAX_IDLE_DECODERS) idle.push(decoder);
-  else decoder.free();
+  const pool = pools[kindOf(grammar)];
+  const waiter = pool.waiters.shift();
+  if (waiter !== undefined) waiter(decoder);
+  else pool.idle.push(decoder);
+}
+
+/** Decoders of this thread, for tests: loaded, idle and utterances waiting, by kind. */
+export function decoderStats(): Record<DecoderKind, { loaded: number; idle: number; waiting: number }> {
+  const stats = (pool: KindPool) => ({ loaded: pool.loaded, idle: pool.idle.length, waiting: pool.waiters.length });
+  return { lm: stats(pools.lm), grammar: stats(pools.grammar) };
 }

@@ -5,6 +5,7 @@ import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
 import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
+import { outboundGuard } from '../../providers/outbound.js';
 import { wsMessages, wsText } from '../../providers/ws-stream.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
 import { Pcm16Assembler } from '../../audio/pcm16.js';
@@ -47,6 +48,7 @@ export function createCartesiaSpeak(settings: SpeakSettings, context: ProviderCo
       provider: 'cartesia',
       url,
       headers,
+      guard: outboundGuard(context.env),
       signal,
       secrets: [key],
       onOpen: (socket) =>

@@ -5,6 +5,7 @@ import { serverKeyFor } from '../../providers/keys.js';
 import { deepgramBase } from '../../providers/deepgram.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { SpeakProvider } from '../types.js';
+import { outboundGuard } from '../../providers/outbound.js';
 import { fetchPcm } from './http-pcm.js';
 
 const SAMPLE_RATE = 24000;
@@ -26,6 +27,7 @@ export function createDeepgramSpeak(settings: SpeakSettings, context: ProviderCo
     synthesize: (text, signal) =>
       guarded({ kind: 'speak', provider: 'deepgram', timeoutMs: timeout, secrets: [key], signal }, (inner) =>
         fetchPcm(
+          outboundGuard(context.env),
           'deepgram',
           url,
           {

@@ -4,6 +4,7 @@ import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
 import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, str, timeoutMs } from '../../providers/settings.js';
+import { outboundGuard } from '../../providers/outbound.js';
 import { wsMessages, wsText } from '../../providers/ws-stream.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
 import { fetchPcm } from './http-pcm.js';
@@ -31,6 +32,7 @@ export function createElevenLabsSpeak(settings: SpeakSettings, context: Provider
     const target = new URL(url);
     target.searchParams.set('output_format', OUTPUT_FORMAT);
     return fetchPcm(
+      outboundGuard(context.env),
       'eleven_labs',
       target.toString(),
       {
@@ -55,6 +57,7 @@ export function createElevenLabsSpeak(settings: SpeakSettings, context: Provider
       provider: 'eleven_labs',
       url: target.toString(),
       headers: { ...extraHeaders, 'xi-api-key': key },
+      guard: outboundGuard(context.env),
       signal,
       secrets,
       onOpen: (socket) => {

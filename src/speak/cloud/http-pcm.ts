@@ -1,5 +1,7 @@
 import { ProviderError } from '../../core/errors.js';
+import { quoteBody, readTextUpTo } from '../../providers/bounded-body.js';
 import { redact } from '../../providers/errors.js';
+import type { OutboundGuard } from '../../providers/outbound.js';
 import type { PcmChunk } from '../types.js';
 import { Pcm16Assembler } from '../../audio/pcm16.js';
 
@@ -19,7 +21,7 @@ export function errorDetail(text: string): string {
   } catch {
     // Not JSON: the text itself.
   }
-  return text.slice(0, 300);
+  return quoteBody(text, 300);
 }
 
 /**
@@ -27,15 +29,16 @@ export function errorDetail(text: string): string {
  * becomes a ProviderError with the status and the provider's own message.
  */
 export async function* fetchPcm(
+  guard: OutboundGuard,
   provider: string,
   url: string,
   init: RequestInit,
   sampleRate: number,
   secrets: readonly (string | undefined)[],
 ): AsyncIterable<PcmChunk> {
-  const response = await fetch(url, init);
+  const response = await guard.fetch(url, init);
   if (!response.ok) {
-    const detail = errorDetail(await response.text().catch(() => ''));
+    const detail = errorDetail((await readTextUpTo(response, 16 * 1024).catch(() => ({ text: '' }))).text);
     throw new ProviderError(
       'speak',
       provider,

@@ -1,10 +1,10 @@
-import OpenAI from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { SpeakSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
-import { bearer, header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
+import { operatorBaseUrl } from '../../providers/keys.js';
+import { openAiClient } from '../../providers/openai-client.js';
+import { num, str, timeoutMs } from '../../providers/settings.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
 import { Pcm16Assembler } from '../../audio/pcm16.js';
 
@@ -21,14 +21,7 @@ function baseUrl(url: string): string {
 export function createOpenAiSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {
   const { provider, endpoint } = settings;
   const base = endpoint === undefined ? (operatorBaseUrl('open_ai', context.env) ?? DEFAULT_BASE) : baseUrl(endpoint.url);
-  const apiKey = bearer(header(endpoint, 'authorization')) ?? serverKeyFor('open_ai', base, context.env) ?? 'none';
-  const client = new OpenAI({
-    apiKey,
-    baseURL: base,
-    defaultHeaders: headersWithout(endpoint, ['authorization']),
-    maxRetries: 0,
-    logLevel: 'off',
-  });
+  const { client, apiKey } = openAiClient({ type: 'open_ai', baseURL: base, endpoint, env: context.env });
   const model = provider.model ?? 'tts-1';
   const timeout = timeoutMs(provider, context.env);
 

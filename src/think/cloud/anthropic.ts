@@ -9,7 +9,9 @@ import { ProviderError } from '../../core/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
+import { outboundGuard } from '../../providers/outbound.js';
+import { keyMayGoTo, operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
+import { dropEnvHeaders } from '../../providers/sdk-env.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolDefinition } from '../types.js';
 import { toTurns } from './turns.js';
@@ -63,8 +65,13 @@ export function createAnthropicThink(settings: ThinkSettings, context: ProviderC
   const client = new Anthropic({
     ...(apiKey !== undefined || token === undefined ? { apiKey: apiKey ?? 'none' } : { authToken: token }),
     baseURL: base,
-    defaultHeaders: headersWithout(endpoint, ['authorization', 'x-api-key']),
+    // Away from home, the SDK's own ANTHROPIC_CUSTOM_HEADERS (read from process.env) stay home too.
+    defaultHeaders: {
+      ...(keyMayGoTo('anthropic', base, context.env) ? {} : dropEnvHeaders('ANTHROPIC_CUSTOM_HEADERS')),
+      ...headersWithout(endpoint, ['authorization', 'x-api-key']),
+    },
     maxRetries: 0,
+    fetch: outboundGuard(context.env).fetch,
     // The Watchdog owns timeouts: the client's own timer would end the stream silently.
     logLevel: 'off',
   });

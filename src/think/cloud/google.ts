@@ -5,6 +5,7 @@ import { ProviderError } from '../../core/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
+import { outboundGuard } from '../../providers/outbound.js';
 import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../types.js';
@@ -77,6 +78,7 @@ export function createGoogleThink(settings: ThinkSettings, context: ProviderCont
       apiVersion: byo?.apiVersion ?? apiVersion(str(provider, 'version')),
       headers: headersWithout(endpoint, ['x-goog-api-key']),
       retryOptions: { attempts: 1 },
+      fetch: outboundGuard(context.env).fetch,
     },
   });
   const model = byo?.model ?? provider.model ?? DEFAULT_MODEL;

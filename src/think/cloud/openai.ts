@@ -1,4 +1,3 @@
-import OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
@@ -9,8 +8,9 @@ import { ProviderError } from '../../core/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
 import { guarded } from '../../providers/guard.js';
-import { operatorBaseUrl, serverKeyFor } from '../../providers/keys.js';
-import { bearer, header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
+import { operatorBaseUrl } from '../../providers/keys.js';
+import { openAiClient } from '../../providers/openai-client.js';
+import { num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolCall, ToolDefinition } from '../types.js';
 
 /** The OpenAI-compatible services Parley knows by `provider.type`. */
@@ -79,19 +79,8 @@ export function createOpenAiThink(flavour: OpenAiFlavour) {
     const { provider, endpoint } = settings;
     const fromEndpoint = endpoint === undefined ? undefined : chatBaseUrl(endpoint.url);
     const baseURL = fromEndpoint?.baseURL ?? operatorBaseUrl(flavour, context.env) ?? defaults.baseURL;
-    // Self-hosted servers (Ollama, vLLM) need no key, but the client insists on one. The
-    // server's key goes only to its provider's own API or the operator's base URL.
-    const apiKey = bearer(header(endpoint, 'authorization')) ?? serverKeyFor(flavour, baseURL, context.env) ?? 'none';
+    const { client, apiKey } = openAiClient({ type: flavour, baseURL, endpoint, env: context.env, ...(fromEndpoint === undefined ? {} : { defaultQuery: fromEndpoint.query }) });
     const timeout = timeoutMs(provider, context.env);
-    const client = new OpenAI({
-      apiKey,
-      baseURL,
-      defaultHeaders: headersWithout(endpoint, ['authorization']),
-      defaultQuery: fromEndpoint?.query ?? {},
-      maxRetries: 0,
-      // The Watchdog owns timeouts: the client's own timer would end the stream silently.
-      logLevel: 'off',
-    });
     const model = provider.model ?? defaults.model;
     const label = `${flavour}/${model}`;
 

@@ -1,0 +1,40 @@
+/**
+ * A complete Parley (embedded engines) in a child process of a benchmark, so that its memory and
+ * CPU are the server's alone. Run with --expose-gc; speaks over IPC:
+ *   → { t: 'listening', url }                       once the server accepts sessions
+ *   ← 'measure' → { t: 'measure', memory, cpu, sessions }   memory after a full GC, cpu since start
+ *   ← 'stop'                                        closes the server and exits
+ */
+import { silentLogger } from '../../src/core/logger.js';
+import { startParley } from '../../src/server/start-parley.js';
+
+export interface ServerMeasure {
+  t: 'measure';
+  memory: NodeJS.MemoryUsage;
+  /** CPU ms of the whole process (event loop and engine threads) since it started. */
+  cpuMs: number;
+  sessions: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with --expose-gc');
+
+const parley = await startParley({ env: process.env, overrides: { port: 0, idleTimeoutMs: 120_000 }, logger: silentLogger() });
+process.send?.({ t: 'listening', url: parley.server.url });
+
+process.on('message', (message) => {
+  if (message === 'stop') {
+    void parley.close().then(() => process.exit(0));
+    return;
+  }
+  if (message !== 'measure') return;
+  void (async () => {
+    // Twice, with a pause: finalizers (WASM memories, native engine objects) run after the first.
+    gc();
+    await new Promise((r) => setTimeout(r, 500));
+    gc();
+    const cpu = process.cpuUsage();
+    const reply: ServerMeasure = { t: 'measure', memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000, sessions: parley.server.sessionCount() };
+    process.send?.(reply);
+  })();
+});
