@@ -1,4 +1,4 @@
-/** Fatal error codes (docs/protocol-decisions.md#error-and-warning-codes); CLIENT_TOO_SLOW is Parley's own. */
+/** Fatal error codes (docs/protocol-decisions.md#error-and-warning-codes); CLIENT_TOO_SLOW and TOO_MANY_MESSAGES are Parley's own. */
 export const ERROR_CODES = [
   'INTERNAL_SERVER_ERROR',
   'CLIENT_MESSAGE_TIMEOUT',
@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'AGENT_ID_NOT_SUPPORTED',
   'MAXIMUM_SESSION_LENGTH_REACHED',
   'CLIENT_TOO_SLOW',
+  'TOO_MANY_MESSAGES',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

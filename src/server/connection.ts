@@ -27,8 +27,8 @@ export interface ConnectionDeps {
 
 /** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
 const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
-/** Messages a client may send after Settings and before SettingsApplied (docs/protocol-decisions.md#message-limits). */
-const MAX_EARLY_MESSAGES = 256;
+/** Messages a client may send after Settings and before SettingsApplied, or that may wait for one being handled (docs/protocol-decisions.md#message-limits). */
+const MAX_WAITING_MESSAGES = 256;
 
 /** Close code for every deliberate termination: SDK 5.x reconnects on anything else (docs/protocol-decisions.md#fatal-errors-close-with-1000). */
 const NORMAL_CLOSURE = 1000;
@@ -51,6 +51,8 @@ export class Connection {
   private readonly buffer: ClientBuffer;
   /** Serializes message handling so updates and injections apply in arrival order. */
   private work: Promise<void> = Promise.resolve();
+  /** Messages in `work` not yet handled: bounded, since one may wait on a listener opening. */
+  private waiting = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -226,8 +228,8 @@ export class Connection {
         this.fatal(new ProtocolError('SETTINGS_ALREADY_APPLIED', 'Settings were already sent for this session; send them only once'));
         return;
       }
-      if (this.early.messages.length >= MAX_EARLY_MESSAGES) {
-        this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', `More than ${MAX_EARLY_MESSAGES} messages arrived before SettingsApplied; wait for it`));
+      if (this.early.messages.length >= MAX_WAITING_MESSAGES) {
+        this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', `More than ${MAX_WAITING_MESSAGES} messages arrived before SettingsApplied; wait for it`));
         return;
       }
       this.early.messages.push(message);
@@ -239,7 +241,15 @@ export class Connection {
   private enqueue(message: ClientMessage): void {
     const session = this.session;
     if (session === undefined) return;
-    this.work = this.work.then(() => session.handle(message)).catch((err: unknown) => this.fail(err));
+    if (this.waiting >= MAX_WAITING_MESSAGES) {
+      this.fatal(new ProtocolError('TOO_MANY_MESSAGES', `More than ${MAX_WAITING_MESSAGES} messages wait for the one before them to be handled; wait for each acknowledgement`));
+      return;
+    }
+    this.waiting++;
+    this.work = this.work
+      .then(() => session.handle(message))
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => this.waiting--);
   }
 
   private async applySettings(message: Extract<ClientMessage, { type: 'Settings' | 'SettingsConfiguration' }>): Promise<void> {

@@ -56,6 +56,8 @@ export class Utterance {
   private wake: (() => void) | undefined;
   private closed = false;
   private enqueuedMs = 0;
+  /** What the encoder's startUtterance() returned (a WAV header, or nothing), once called. */
+  private header: Uint8Array | undefined;
   private audioStarted = false;
   private poll: NodeJS.Timeout | undefined;
   private readonly finished: Promise<'done' | 'interrupted'>;
@@ -141,6 +143,9 @@ export class Utterance {
   private async speakSentence(text: string, signal: AbortSignal): Promise<void> {
     let span: SentenceSpan | undefined;
     for await (const chunk of this.chain.synthesize(text, signal)) {
+      // The encoder starts the utterance before its first chunk: starting it later would reset
+      // the filter state that chunk left, and let an interrupted utterance's state leak in.
+      this.header ??= this.encoder.startUtterance();
       const bytes = await this.encoder.encode(chunk);
       if (signal.aborted) return;
       if (bytes.length === 0) continue;
@@ -177,8 +182,7 @@ export class Utterance {
     this.audioStarted = true;
     this.callbacks.firstAudio();
     this.clock.startUtterance();
-    const header = this.encoder.startUtterance();
-    if (header.length > 0) this.clock.enqueueRaw(header);
+    if (this.header !== undefined && this.header.length > 0) this.clock.enqueueRaw(this.header);
     this.poll = setInterval(() => this.reportHeard(this.clock.playedMs(), false), HEARD_POLL_MS);
   }
 

@@ -94,4 +94,31 @@ describe('bounds on client input', () => {
     assert.match(String(error?.['description']), /More than 256 messages arrived before SettingsApplied/);
     assert.equal(socket.closeCode, 1000);
   });
+
+  it('ends a session with more than 256 messages waiting to be handled, with TOO_MANY_MESSAGES; 256 are fine', async () => {
+    const config = { ...loadServerConfig({}), idleTimeoutMs: 30_000 };
+    const deps = { config, providers: scriptedProviders(), metrics: new ServerMetrics(), logger: silentLogger(), env: {}, createAudio: sessionAudioFactory(config.playoutLeadMs) };
+    const text = (m: object) => ({ kind: 'text' as const, bytes: Buffer.from(JSON.stringify(m)) });
+    const burst = async (count: number): Promise<MemorySocket> => {
+      const socket = new MemorySocket();
+      new Connection(socket as unknown as WebSocket, 'v1', deps, () => undefined);
+      socket.send(text(validSettings('v1')));
+      await until(() => socket.events.some((e) => e['type'] === 'SettingsApplied'), 'SettingsApplied');
+      // Delivered in one tick, as frames of one network read are: none is handled before the last arrives.
+      socket.send(text({ type: 'UpdateListen', listen: { provider: { type: 'scripted' } } }));
+      for (let i = 1; i < count; i++) socket.send(text({ type: 'KeepAlive' }));
+      await until(() => socket.closeCode !== undefined || socket.events.some((e) => e['type'] === 'ListenUpdated'), 'the burst handled');
+      return socket;
+    };
+    const fine = await burst(256);
+    assert.equal(fine.closeCode, undefined);
+    assert.deepEqual(fine.events.filter((e) => e['type'] === 'Error'), []);
+    fine.close(1000);
+    const flooded = await burst(257);
+    await until(() => flooded.closeCode !== undefined, 'the close');
+    const error = flooded.events.find((e) => e['type'] === 'Error');
+    assert.equal(error?.['code'], 'TOO_MANY_MESSAGES');
+    assert.match(String(error?.['description']), /More than 256 messages wait/);
+    assert.equal(flooded.closeCode, 1000);
+  });
 });
