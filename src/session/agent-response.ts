@@ -39,6 +39,7 @@ export class AgentResponse {
   private readonly abort = new AbortController();
   private readonly entries: Entry[] = [];
   private utterance: Utterance | undefined;
+  private committed = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -52,11 +53,17 @@ export class AgentResponse {
     return this.abort.signal.aborted;
   }
 
+  /**
+   * Barge-in or a new response: stops at once and commits what was heard before returning, so
+   * whatever the caller adds next (the user's turn, the next LLM request) comes after it
+   * (docs/protocol-decisions.md#history-holds-what-was-heard).
+   */
   interrupt(): void {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
     this.utterance?.interrupt();
     this.deps.functionCalls.cancelPending();
+    this.commit();
   }
 
   private async run(source: ResponseSource): Promise<void> {
@@ -77,7 +84,7 @@ export class AgentResponse {
       }
     } finally {
       this.abort.abort();
-      this.deps.commit(this.historyItems());
+      this.commit();
       if (this.deps.latency.hasAudio) this.deps.emit({ type: 'LatencyReport', latency: this.deps.latency.report() });
     }
   }
@@ -140,6 +147,12 @@ export class AgentResponse {
         this.deps.fail(error);
       },
     };
+  }
+
+  private commit(): void {
+    if (this.committed) return;
+    this.committed = true;
+    this.deps.commit(this.historyItems());
   }
 
   /** Heard sentences joined per stretch of speech, with completed function calls in between. */

@@ -283,11 +283,18 @@ export class Session {
   private onEndOfTurn(text: string): void {
     this.userSpeaking = false;
     const content = text.trim();
-    if (content === '') return;
-    this.userSaid(content, new LatencyTracker());
+    if (content !== '') return this.userSaid(content, new LatencyTracker());
+    // The turn is over without words: no reply comes, and the client must not wait for one
+    // (docs/protocol-decisions.md#an-utterance-without-words).
+    this.warn({
+      code: 'NO_SPEECH_RECOGNIZED',
+      description: 'The user spoke, but no words were recognized in it; there is no reply to this turn and the agent is listening again',
+    });
   }
 
   private userSaid(content: string, latency: LatencyTracker): void {
+    // The floor passes to the user: the reply still in flight commits what was heard first.
+    this.bargeIn();
     this.emit({ type: 'ConversationText', role: 'user', content });
     const item: HistoryItem = { kind: 'text', role: 'user', content };
     this.emit({ type: 'History', item });
@@ -369,7 +376,6 @@ export class Session {
 
   private injectUser(content: string): void {
     if (content.trim() === '') return;
-    this.bargeIn();
     this.userSaid(content.trim(), new LatencyTracker());
   }
 
