@@ -121,7 +121,9 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
               events.interim([...finals, text].join(' '));
             }
           } else if (message.type === 'UtteranceEnd') {
-            if (finals.length > 0) endTurn(finals.join(' '));
+            // A SpeechStarted that no word followed (a cough, a door) still ends, with no text:
+            // else the session would think the user is speaking until the next final.
+            if (finals.length > 0 || speaking) endTurn(finals.join(' '));
           } else if (message.type === 'Error') {
             failed(fail(message.description ?? 'error from the server'));
           }

@@ -79,6 +79,27 @@ describe('listen deepgram (live WebSocket)', () => {
     assert.ok(fake.received.includes(JSON.stringify({ type: 'CloseStream' })));
   });
 
+  test('Nova: a SpeechStarted that no word follows ends with an empty turn at UtteranceEnd', async () => {
+    fake.reset();
+    fake.onConnection = (ws) => {
+      ws.once('message', () => {
+        ws.send(JSON.stringify({ type: 'SpeechStarted', channel: [0], timestamp: 0.1 }));
+        ws.send(results('', true, true));
+        ws.send(JSON.stringify({ type: 'UtteranceEnd', channel: [0, 1], last_word_end: 0 }));
+        // An UtteranceEnd with nothing heard since the last turn ends nothing.
+        ws.send(JSON.stringify({ type: 'UtteranceEnd', channel: [0, 1], last_word_end: 0 }));
+        ws.send(results('hello', true, true));
+      });
+    };
+    const events = recorder();
+    const stream = await createDeepgramListen({ provider: { type: 'deepgram', model: 'nova-3' } }, testContext(env())).open(events);
+    stream.write(new Int16Array([1, 2, 3, 4]));
+    await events.next(/^end:hello/);
+    assert.deepEqual(events.log, ['start', 'end:', 'start', 'end:hello']);
+    stream.close();
+    await fake.waitForClose();
+  });
+
   test('Flux: /v2/listen with EOT settings, TurnInfo events mapped, forceEndTurn supported', async () => {
     fake.reset();
     fake.onConnection = (ws) => {
