@@ -382,7 +382,10 @@ export class Session {
   private updateThink(raw: Parameters<typeof normalizeThink>[0]): void {
     const { value, warnings } = normalizeThink(raw, 'think', this.deps.limits.maxFunctions);
     const providers = this.buildThink(value);
-    for (const provider of this.think) provider.close?.();
+    const previous = this.think;
+    this.retireAfterReply(() => {
+      for (const provider of previous) provider.close?.();
+    });
     this.think = providers;
     this.thinkSettings = value[0] as ThinkSettings;
     this.conversation.replaceSettings(this.thinkSettings.prompt, this.thinkSettings.contextLength);
@@ -395,10 +398,17 @@ export class Session {
     if (speak === undefined) throw new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'UpdateSpeak: speak: expected an object with a provider');
     const previous = this.speak;
     this.speak = this.buildSpeak({ speak });
-    // The reply in progress keeps its voice; the new one starts with the next utterance.
-    const inUse = this.current?.done ?? Promise.resolve();
-    void inUse.then(() => previous.close());
+    this.retireAfterReply(() => previous.close());
     this.emit({ type: 'SpeakUpdated' });
+  }
+
+  /**
+   * One rule for swapping a stage (UpdateThink, UpdateSpeak): the reply in flight finishes with
+   * the providers it started with, tool rounds included, and they are closed once it is done;
+   * the next reply uses the new ones.
+   */
+  private retireAfterReply(close: () => void): void {
+    void (this.current?.done ?? Promise.resolve()).then(close);
   }
 
   private async updateListen(raw: Parameters<typeof normalizeListen>[0]): Promise<void> {

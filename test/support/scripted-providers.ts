@@ -13,6 +13,9 @@ import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../..
 /** Every think request the scripted LLM received, newest last (tests inspect what it saw). */
 export const thinkRequests: { label: string; messages: ChatMessage[]; tools: string[] }[] = [];
 
+/** Labels of the scripted LLMs the session closed, in order. */
+export const thinkClosed: string[] = [];
+
 /** Words per second the scripted voice speaks at; 16 kHz tone, 2.5 chars per 100 ms. */
 const MS_PER_CHAR = 40;
 const SPEAK_RATE = 16000;
@@ -105,7 +108,16 @@ class ScriptedThink implements ThinkProvider {
     private readonly firstTokenDelayMs: number,
   ) {}
 
+  private closed = false;
+
+  /** Like a local LLM releasing its sequence: a closed provider cannot stream again. */
+  close(): void {
+    this.closed = true;
+    thinkClosed.push(this.label);
+  }
+
   async *stream(request: ThinkRequest): AsyncIterable<ThinkEvent> {
+    if (this.closed) throw new ProviderError('think', this.label, `${this.label} was used after it was closed`);
     thinkRequests.push({ label: this.label, messages: [...request.messages], tools: request.tools.map((t) => t.name) });
     if (this.mode === 'fail') throw new ProviderError('think', this.label, 'scripted think failure (HTTP 500)', { status: 500 });
     await delay(this.firstTokenDelayMs, request.signal);
