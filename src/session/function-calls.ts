@@ -16,6 +16,10 @@ export interface FunctionCallDeps {
   maxResultBytes: number;
   /** The outbound guard's fetch: function endpoints are URLs the client chose. */
   fetch: OutboundGuard['fetch'];
+  /** Aborted when the session ends: the only thing that stops a server-side call early. */
+  sessionClosed: AbortSignal;
+  /** Server-side calls that completed after their reply was interrupted, for history. */
+  completedLate(records: FunctionCallRecord[]): void;
 }
 
 interface PendingCall {
@@ -39,7 +43,12 @@ export class FunctionCalls {
 
   constructor(private readonly deps: FunctionCallDeps) {}
 
-  /** Runs one LLM round's calls together; resolves with their records (in call order). */
+  /**
+   * Runs one LLM round's calls together; resolves with their records (in call order). Aborting
+   * `signal` (barge-in) cancels the client-side calls, but server-side ones run to completion:
+   * the endpoint may act on the request, so its result is kept and handed to `completedLate`
+   * (docs/protocol-decisions.md#server-side-functions).
+   */
   async run(calls: readonly ToolCall[], functions: readonly FunctionDefinition[], signal: AbortSignal): Promise<FunctionCallRecord[]> {
     const byName = new Map(functions.map((f) => [f.name, f]));
     const resolved = calls.map((call) => {
@@ -59,19 +68,36 @@ export class FunctionCalls {
         ...(call.thoughtSignature === undefined ? {} : { thoughtSignature: call.thoughtSignature }),
       })),
     });
-    const responses = await Promise.all(
-      resolved.map(({ call, definition }) =>
-        definition.endpoint === undefined ? this.awaitClient(call, signal) : this.callEndpoint(call, definition.endpoint, signal),
-      ),
-    );
-    return resolved.map(({ call, definition }, i) => ({
+    const record = (call: ToolCall, clientSide: boolean, response: string): FunctionCallRecord => ({
       id: call.id,
       name: call.name,
-      clientSide: definition.endpoint === undefined,
+      clientSide,
       arguments: call.arguments,
-      response: responses[i] ?? '',
+      response,
       ...(call.thoughtSignature === undefined ? {} : { thoughtSignature: call.thoughtSignature }),
-    }));
+    });
+    const serverSide = resolved.flatMap(({ call, definition }) =>
+      definition.endpoint === undefined ? [] : [this.callEndpoint(call, definition.endpoint).then((response) => record(call, false, response))],
+    );
+    try {
+      const [responses, server] = await untilAborted(
+        Promise.all([
+          Promise.all(resolved.map(({ call, definition }) => (definition.endpoint === undefined ? this.awaitClient(call, signal) : Promise.resolve('')))),
+          Promise.all(serverSide),
+        ]),
+        signal,
+      );
+      return resolved.map(({ call, definition }, i) =>
+        definition.endpoint === undefined ? record(call, true, responses[i] ?? '') : (server.find((r) => r.id === call.id) ?? record(call, false, '')),
+      );
+    } catch (err) {
+      if (serverSide.length > 0 && signal.aborted) {
+        void Promise.all(serverSide).then((records) => {
+          if (!this.deps.sessionClosed.aborted) this.deps.completedLate(records);
+        });
+      }
+      throw err;
+    }
   }
 
   /** A client's FunctionCallResponse; false when no call is waiting for it (late or unknown). */
@@ -95,8 +121,7 @@ export class FunctionCalls {
 
   private awaitClient(call: ToolCall, signal: AbortSignal): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      const onAbort = (): void =>
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason }));
+      const onAbort = (): void => reject(abortReason(signal));
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(call.id, {
@@ -110,7 +135,8 @@ export class FunctionCalls {
     });
   }
 
-  private async callEndpoint(call: ToolCall, endpoint: FunctionEndpoint, signal: AbortSignal): Promise<string> {
+  private async callEndpoint(call: ToolCall, endpoint: FunctionEndpoint): Promise<string> {
+    const signal = this.deps.sessionClosed;
     const hasBody = endpoint.method !== 'GET' && endpoint.method !== 'HEAD';
     const { maxResultBytes, timeoutMs } = this.deps;
     let content: string;
@@ -138,4 +164,27 @@ export class FunctionCalls {
     this.deps.emit({ type: 'FunctionCallResponse', id: call.id, name: call.name, content });
     return content;
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal.reason });
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

@@ -79,6 +79,8 @@ export class Session {
   private readonly queued: ResponseSource[] = [];
   private userSpeaking = false;
   private closed = false;
+  /** Aborted at close: ends server-side function calls still running. */
+  private readonly closing = new AbortController();
   /** Warnings raised while providers are built go out after SettingsApplied. */
   private heldWarnings: WarningNotice[] | undefined = [];
 
@@ -93,6 +95,12 @@ export class Session {
       timeoutMs: deps.functionTimeoutMs,
       maxResultBytes: deps.maxFunctionResultBytes,
       fetch: outboundGuard(deps.env).fetch,
+      sessionClosed: this.closing.signal,
+      completedLate: (calls) => {
+        const item: HistoryItem = { kind: 'functions', calls };
+        this.emit({ type: 'History', item });
+        this.conversation.add(item);
+      },
     });
     this.think = this.buildThink(config.think);
     this.speak = this.buildSpeak(config);
@@ -184,6 +192,7 @@ export class Session {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     this.queued.length = 0;
     this.current?.interrupt();
     this.current = undefined;
