@@ -29,7 +29,8 @@ export type ResponseSource =
   | { kind: 'think'; providers: readonly ThinkProvider[]; messages: ChatMessage[]; functions: readonly FunctionDefinition[] }
   | { kind: 'text'; text: string };
 
-type Entry = { kind: 'sentence'; text: string; heard: string } | { kind: 'functions'; item: HistoryItem };
+/** `sentence`: the utterance's number for it, by which its heard text comes back (none if it was never queued). */
+type Entry = { kind: 'sentence'; text: string; sentence: number | undefined; heard: string } | { kind: 'functions'; item: HistoryItem };
 
 /**
  * One agent reply: think (with tool rounds), speak sentence by sentence, and at the end commit to
@@ -90,9 +91,8 @@ export class AgentResponse {
   }
 
   private say(sentence: string): void {
-    this.entries.push({ kind: 'sentence', text: sentence, heard: '' });
     this.deps.latency.sentence();
-    this.utterance?.say(sentence);
+    this.entries.push({ kind: 'sentence', text: sentence, sentence: this.utterance?.say(sentence), heard: '' });
   }
 
   private async think(source: Extract<ResponseSource, { kind: 'think' }>): Promise<void> {
@@ -136,8 +136,9 @@ export class AgentResponse {
         this.deps.latency.audio();
         this.deps.emit({ type: 'AgentStartedSpeaking', ...this.deps.latency.startedSpeaking() });
       },
-      heard: (text) => {
-        const entry = this.entries.find((e): e is Extract<Entry, { kind: 'sentence' }> => e.kind === 'sentence' && e.heard === '');
+      heard: (text, sentence) => {
+        // By number, not position: a sentence that made no audio is never heard, and must not shift the rest.
+        const entry = this.entries.find((e): e is Extract<Entry, { kind: 'sentence' }> => e.kind === 'sentence' && e.sentence === sentence);
         if (entry !== undefined) entry.heard = text;
         this.deps.emit({ type: 'History', item: { kind: 'text', role: 'assistant', content: text } });
       },

@@ -26,14 +26,19 @@ export interface UtteranceCallbacks {
   sentenceStarts(text: string): void;
   /** Right before the utterance's first audio frame (AgentStartedSpeaking). */
   firstAudio(): void;
-  /** A sentence (or, at barge-in, the heard part of one) has been played to the listener. */
-  heard(text: string): void;
+  /**
+   * A sentence (or, at barge-in, the heard part of one) has been played to the listener;
+   * `sentence` is the number `say()` returned for it.
+   */
+  heard(text: string, sentence: number): void;
   /** Speech failed for good (FAILED_TO_SPEAK). */
   failed(error: ProtocolError): void;
 }
 
 interface SentenceSpan {
   text: string;
+  /** What `say()` returned for it. */
+  sentence: number;
   startMs: number;
   endMs: number;
   reported: boolean;
@@ -50,7 +55,8 @@ const HEARD_POLL_MS = 50;
  * the heard words of the sentence in flight).
  */
 export class Utterance {
-  private readonly pending: string[] = [];
+  private readonly pending: { text: string; sentence: number }[] = [];
+  private said = 0;
   private readonly spans: SentenceSpan[] = [];
   private readonly abort = new AbortController();
   private wake: (() => void) | undefined;
@@ -72,11 +78,13 @@ export class Utterance {
     this.finished = this.run();
   }
 
-  /** Queues a sentence; ignored once the utterance was interrupted. */
-  say(sentence: string): void {
-    if (this.closed || this.abort.signal.aborted) return;
-    this.pending.push(sentence);
+  /** Queues a sentence and returns its number for `heard`; ignored (undefined) once the utterance was interrupted. */
+  say(text: string): number | undefined {
+    if (this.closed || this.abort.signal.aborted) return undefined;
+    const sentence = this.said++;
+    this.pending.push({ text, sentence });
     this.wake?.();
+    return sentence;
   }
 
   /** No more sentences: resolves once all audio played ('done') or on interrupt. */
@@ -116,7 +124,7 @@ export class Utterance {
           this.wake = undefined;
           continue;
         }
-        await this.speakSentence(sentence, signal);
+        await this.speakSentence(sentence.text, sentence.sentence, signal);
         if (signal.aborted) break;
       }
       if (signal.aborted) return 'interrupted';
@@ -140,7 +148,7 @@ export class Utterance {
     }
   }
 
-  private async speakSentence(text: string, signal: AbortSignal): Promise<void> {
+  private async speakSentence(text: string, sentence: number, signal: AbortSignal): Promise<void> {
     let span: SentenceSpan | undefined;
     for await (const chunk of this.chain.synthesize(text, signal)) {
       // The encoder starts the utterance before its first chunk: starting it later would reset
@@ -150,7 +158,7 @@ export class Utterance {
       if (signal.aborted) return;
       if (bytes.length === 0) continue;
       if (span === undefined) {
-        span = { text, startMs: this.enqueuedMs, endMs: this.enqueuedMs, reported: false };
+        span = { text, sentence, startMs: this.enqueuedMs, endMs: this.enqueuedMs, reported: false };
         this.spans.push(span);
         this.callbacks.sentenceStarts(text);
         if (!this.audioStarted) this.beginAudio();
@@ -205,13 +213,13 @@ export class Utterance {
       if (span.reported) continue;
       if (playedMs >= span.endMs - 1) {
         span.reported = true;
-        this.callbacks.heard(span.text);
+        this.callbacks.heard(span.text, span.sentence);
         continue;
       }
       if (final) {
         span.reported = true;
         const part = heardPart(span.text, (playedMs - span.startMs) / Math.max(1, span.endMs - span.startMs));
-        if (part !== '') this.callbacks.heard(part);
+        if (part !== '') this.callbacks.heard(part, span.sentence);
       }
       return;
     }
