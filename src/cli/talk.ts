@@ -1,6 +1,8 @@
 /**
- * `parley talk <input.wav ...>`: plays WAV files to an agent as a caller would and saves what
- * the agent says as reply-N.wav. Without --url it runs against an in-process server.
+ * `parley talk <input.wav ...>`: plays WAV files to an agent as a caller would and, with --out,
+ * saves what the agent says: greeting.wav, and reply-N.wav for the reply to input N. A turn
+ * without a reply is reported and the next input goes on; the exit status then says so. Without
+ * --url it runs against an in-process server.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -9,7 +11,8 @@ import { AgentClient } from '../client/agent-client.js';
 import type { AgentEvent } from '../client/events.js';
 import type { AgentSettings } from '../client/messages.js';
 import { runScript } from '../client/scripted-user.js';
-import type { ScriptedInput, StreamProgress } from '../client/scripted-user.js';
+import type { ScriptedInput, StreamProgress, TurnOutcome } from '../client/scripted-user.js';
+import type { Utterance } from '../client/wav.js';
 import { readWavFile } from '../audio/wav.js';
 import { pcm16ToBytes } from '../audio/pcm16.js';
 import { resampleBuffer } from '../audio/resampler.js';
@@ -20,7 +23,7 @@ export interface TalkOptions {
   url?: string;
   key?: string;
   settings?: string;
-  out: string;
+  out?: string;
   fast?: boolean;
   json?: boolean;
   outputRate: number;
@@ -66,11 +69,53 @@ export interface LocalServer {
 }
 export type StartLocalServer = () => Promise<LocalServer>;
 
-function describe(event: AgentEvent): Record<string, unknown> {
-  if (event.type === 'Audio') return { type: 'Audio', bytes: event.data.byteLength };
+/** One JSON line per event; audio is reported per utterance instead (`utteranceLine`). */
+function describe(event: AgentEvent): Record<string, unknown> | undefined {
+  if (event.type === 'Audio') return undefined;
   if (event.type === 'Error') return { type: 'Error', code: event.code, description: event.description };
   if (event.type === 'Unhandled') return event.message;
   return { ...event };
+}
+
+/** greeting.wav, reply-N.wav for input N; a further utterance of the same turn gets -2, -3 ... */
+function utteranceNamer(): (turn: number) => string {
+  const counts = new Map<number, number>();
+  return (turn) => {
+    const n = (counts.get(turn) ?? 0) + 1;
+    counts.set(turn, n);
+    return `${turn === 0 ? 'greeting' : `reply-${turn}`}${n === 1 ? '' : `-${n}`}.wav`;
+  };
+}
+
+function utteranceLine(u: Utterance, file: string, path: string | undefined): Record<string, unknown> {
+  return {
+    type: 'Audio',
+    utterance: file.replace(/\.wav$/, ''),
+    bytes: u.pcm.byteLength,
+    duration_ms: Math.round(u.durationMs),
+    interrupted: u.interrupted,
+    ...(path === undefined ? {} : { file: path }),
+  };
+}
+
+const NO_REPLY_WHY: Record<NonNullable<TurnOutcome['reason']>, string> = {
+  no_speech_recognized: 'the server recognized no words in it',
+  timeout: 'nothing came back in time (--timeout)',
+};
+
+/** A connection failure in words: what happened and what to do. */
+function explainConnectionFailure(cause: unknown, url: string): string | undefined {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const status = /Unexpected server response: (\d{3})/.exec(message)?.[1];
+  if (status === '401') return `the server at ${url} refused the key (HTTP 401): give the right one with --key or PARLEY_API_KEY`;
+  if (status === '503') return `the server at ${url} is full or shutting down (HTTP 503): try again later`;
+  if (status !== undefined) return `the server at ${url} refused the connection (HTTP ${status})`;
+  if (code === 'ECONNREFUSED' || message.includes('ECONNREFUSED')) {
+    return `nothing is listening at ${url} (connection refused): start the server (parley serve), or leave out --url to run one in this process`;
+  }
+  if (code === 'ENOTFOUND' || message.includes('ENOTFOUND')) return `the host of ${url} was not found`;
+  return undefined;
 }
 
 function progressPrinter(stream: NodeJS.WriteStream, count: number): (p: StreamProgress) => void {
@@ -91,15 +136,24 @@ export async function talk(inputs: string[], options: TalkOptions, startLocal?: 
   if (!options.url && !startLocal) throw new Error('--url is required (no in-process server in this build)');
   const settings = await loadSettings(options.settings, !options.url);
   const scripted = await Promise.all(inputs.map(loadInput));
-  await mkdir(options.out, { recursive: true });
+  const outDir = options.out;
+  if (outDir !== undefined) await mkdir(outDir, { recursive: true });
   const local = options.url || !startLocal ? undefined : await startLocal();
   const url = options.url ?? local?.url ?? '';
   const key = options.key ?? process.env['PARLEY_API_KEY'];
   const client = new AgentClient({ url, ...(key ? { key } : {}) });
   const out = process.stdout;
+  const line = (value: Record<string, unknown>): boolean => out.write(`${JSON.stringify(value)}\n`);
+  let socketError: unknown;
+  client.on('Error', (e) => {
+    if (e.code === 'SOCKET_ERROR') socketError ??= e.cause;
+  });
   if (options.json) {
     void (async () => {
-      for await (const event of client) out.write(`${JSON.stringify(describe(event))}\n`);
+      for await (const event of client) {
+        const described = describe(event);
+        if (described !== undefined) line(described);
+      }
     })();
   } else {
     client.on('ConversationText', (m) => out.write(`${m.role === 'user' ? 'user' : 'agent'}: ${m.content}\n`));
@@ -115,6 +169,8 @@ export async function talk(inputs: string[], options: TalkOptions, startLocal?: 
     }
   });
   const pending: Promise<void>[] = [];
+  const nameOf = utteranceNamer();
+  let unanswered = 0;
   try {
     await runScript(client, {
       settings,
@@ -125,8 +181,11 @@ export async function talk(inputs: string[], options: TalkOptions, startLocal?: 
       trailingSilenceMs: options.silence,
       replyTimeoutMs: options.timeout,
       onProgress: progressPrinter(process.stderr, scripted.length),
-      onUtterance: (u) => {
-        const path = join(options.out, `reply-${u.index}.wav`);
+      onUtterance: (u, turn) => {
+        const file = nameOf(turn);
+        const path = outDir === undefined ? undefined : join(outDir, file);
+        if (options.json) line(utteranceLine(u, file, path));
+        if (path === undefined) return;
         pending.push(
           writeFile(path, u.wav).then(() => {
             const note = u.interrupted ? ', interrupted' : '';
@@ -134,7 +193,17 @@ export async function talk(inputs: string[], options: TalkOptions, startLocal?: 
           }),
         );
       },
+      onTurnEnd: (turn) => {
+        if (turn.replied || turn.reason === undefined) return;
+        unanswered += 1;
+        if (options.json) line({ type: 'NoReply', input: turn.input, name: turn.name, reason: turn.reason });
+        else out.write('(no reply)\n');
+        process.stderr.write(`no reply to ${turn.name}: ${NO_REPLY_WHY[turn.reason]}\n`);
+      },
     });
+  } catch (error) {
+    const explained = socketError === undefined ? undefined : explainConnectionFailure(socketError, url);
+    throw explained === undefined ? error : new Error(explained);
   } finally {
     const closed = client.getReadyState() === 3 ? Promise.resolve() : client.waitFor('Close', 5000).then(() => undefined, () => undefined);
     client.disconnect();
@@ -142,25 +211,26 @@ export async function talk(inputs: string[], options: TalkOptions, startLocal?: 
     await Promise.all(pending);
     await local?.close();
   }
+  if (unanswered > 0) throw new Error(`${unanswered} of ${scripted.length} inputs got no reply`);
 }
 
 /** `startLocal` runs the in-process server used when --url is absent (cli/main wires it). */
 export function registerTalkCommand(program: Command, startLocal?: StartLocalServer): void {
   program
     .command('talk')
-    .description('play WAV files to an agent as a caller and save its spoken replies as reply-N.wav')
+    .description('play WAV files to an agent as a caller; print the conversation, and save the spoken replies with --out')
     .argument('<inputs...>', 'WAV files (16-bit PCM, mu-law or A-law, any rate), one user turn each')
-    .requiredOption('-o, --out <dir>', 'directory for reply-1.wav, reply-2.wav, ...')
+    .option('-o, --out <dir>', 'save greeting.wav and reply-N.wav (the reply to input N) here; nothing is written without it')
     .option('--url <url>', 'agent server, e.g. ws://127.0.0.1:8080 (default: start one in this process)')
     .option('--key <key>', 'API key (default: $PARLEY_API_KEY)')
     .option('--settings <file>', 'V1 Settings JSON to send (its audio block is replaced)')
     .option('--fast', 'send audio as fast as possible instead of in real time')
-    .option('--json', 'print every event as one JSON line instead of the conversation')
+    .option('--json', 'print every event as one JSON line instead of the conversation (audio: one line per utterance)')
     .addOption(new Option('--output-rate <hz>', 'sample rate of the reply WAVs').argParser(positiveInt).default(16000))
     .addOption(
       new Option('--silence <ms>', 'silence after each input, so the turn ends').argParser(positiveInt).default(1500),
     )
-    .addOption(new Option('--timeout <ms>', 'longest wait for each reply').argParser(positiveInt).default(60000))
+    .addOption(new Option('--timeout <ms>', 'longest wait for each reply; then the turn has no reply and the next input goes on').argParser(positiveInt).default(60000))
     .action(async (inputs: string[], options: TalkOptions) => {
       try {
         await talk(inputs, options, startLocal);

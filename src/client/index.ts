@@ -14,7 +14,7 @@ export type { AuthMode, SocketConstructor, SocketLike } from './transport.js';
 export { encodeWav, UtteranceRecorder } from './wav.js';
 export type { PcmFormat, Utterance } from './wav.js';
 export { runScript } from './scripted-user.js';
-export type { ScriptedInput, ScriptOptions, ScriptResult, StreamProgress } from './scripted-user.js';
+export type { ScriptedInput, ScriptOptions, ScriptResult, StreamProgress, TurnOutcome } from './scripted-user.js';
 export { PlaybackQueue } from './playback.js';
 export type { AudioContextLike, PlaybackOptions } from './playback.js';
 

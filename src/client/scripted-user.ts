@@ -1,7 +1,9 @@
 /**
  * Plays recorded utterances to an agent the way a person on a call would: each one at real-time
  * pace (or as fast as the socket takes it), then silence until the agent's reply has finished,
- * then the next. Every agent utterance comes back as WAV. Used by `parley talk` and tests.
+ * then the next. A turn that gets no reply (the server heard no words, or nothing came in time)
+ * is reported and the script goes on. Every agent utterance comes back as WAV. Used by
+ * `parley talk` and tests.
  */
 import type { AgentClient } from './agent-client.js';
 import type { AgentSettings } from './messages.js';
@@ -21,6 +23,16 @@ export interface StreamProgress {
   totalMs: number;
 }
 
+/** How one input's turn ended. */
+export interface TurnOutcome {
+  /** 1-based number of the input. */
+  input: number;
+  name: string;
+  replied: boolean;
+  /** Why there was no reply: the server's Warning NO_SPEECH_RECOGNIZED, or the reply timeout. */
+  reason?: 'no_speech_recognized' | 'timeout';
+}
+
 export interface ScriptOptions {
   /** Settings to send; `audio` is set to linear16 in and out at the rates below. */
   settings: AgentSettings;
@@ -31,19 +43,22 @@ export interface ScriptOptions {
   fast?: boolean;
   /** Silence sent right after each input so that the server's end of turn fires. Default 1500. */
   trailingSilenceMs?: number;
-  /** Longest wait for the agent's reply after an input ends. Default 60000. */
+  /** Longest wait for the agent's reply after an input ends; then the turn has no reply. Default 60000. */
   replyTimeoutMs?: number;
   /** Longest wait for SettingsApplied. Default 15000. */
   settingsTimeoutMs?: number;
   frameMs?: number;
-  onUtterance?: (utterance: Utterance) => void;
+  /** `turn`: the input the utterance answers, 0 before the first input (the greeting). */
+  onUtterance?: (utterance: Utterance, turn: number) => void;
   onProgress?: (progress: StreamProgress) => void;
+  onTurnEnd?: (turn: TurnOutcome) => void;
 }
 
 export interface ScriptResult {
   utterances: Utterance[];
   /** User transcripts the server reported, in order. */
   heard: string[];
+  turns: TurnOutcome[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -51,12 +66,19 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Fast mode yields after this much unsent data so the socket and event loop keep up. */
 const FAST_BUFFER_LIMIT = 256 * 1024;
 
+/**
+ * How long a turn without words must stay the latest news before the input counts as unanswered:
+ * a server still catching up on fast-sent audio may yet find speech after the noise.
+ */
+const NO_WORDS_SETTLE_MS = 1000;
+
 export async function runScript(client: AgentClient, options: ScriptOptions): Promise<ScriptResult> {
   const frameMs = options.frameMs ?? 20;
   const frameBytes = Math.round((options.sampleRate * frameMs) / 1000) * 2;
   const silence = new Uint8Array(frameBytes);
   const utterances: Utterance[] = [];
   const heard: string[] = [];
+  const turns: TurnOutcome[] = [];
   const settings: AgentSettings = {
     ...options.settings,
     audio: {
@@ -72,8 +94,19 @@ export async function runScript(client: AgentClient, options: ScriptOptions): Pr
   let turnOfLastUserText = 0;
   const recorder = new UtteranceRecorder(client, { sampleRate: options.outputSampleRate }, (u) => {
     utterances.push(u);
-    options.onUtterance?.(u);
+    options.onUtterance?.(u, userTurns);
   });
+  // What the listener last reported in this turn, and when it reported a turn without words.
+  let lastSpeech: 'none' | 'speaking' | 'text' | 'empty' = 'none';
+  let noWordsAt = 0;
+  const onSpeech = (): void => {
+    lastSpeech = 'speaking';
+  };
+  const onWarning = (w: { code: string }): void => {
+    if (w.code !== 'NO_SPEECH_RECOGNIZED') return;
+    lastSpeech = 'empty';
+    noWordsAt = Date.now();
+  };
   const onError = (e: { code: string; description: string }): void => {
     failure ??= new Error(`${e.code}: ${e.description}`);
   };
@@ -84,6 +117,7 @@ export async function runScript(client: AgentClient, options: ScriptOptions): Pr
     if (m.role !== 'user') return;
     heard.push(m.content);
     turnOfLastUserText = userTurns;
+    lastSpeech = 'text';
   };
   let audioDone = 0;
   const onDone = (): void => {
@@ -91,21 +125,23 @@ export async function runScript(client: AgentClient, options: ScriptOptions): Pr
     if (turnOfLastUserText === userTurns && userTurns > 0) repliesDone = userTurns;
   };
   client.on('Error', onError).on('Close', onClose).on('ConversationText', onText).on('AgentAudioDone', onDone);
+  client.on('UserStartedSpeaking', onSpeech).on('Warning', onWarning);
   const check = (): void => {
     if (failure) throw failure;
   };
 
-  /** Sends silence in real time until `done()` or the deadline. */
-  const idleUntil = async (done: () => boolean, timeoutMs: number, what: string): Promise<void> => {
+  /** Sends silence in real time until `done()` (true) or the deadline (false). */
+  const idleUntil = async (done: () => boolean, timeoutMs: number): Promise<boolean> => {
     const start = Date.now();
     let sent = 0;
     while (!done()) {
       check();
-      if (Date.now() - start > timeoutMs) throw new Error(`no ${what} within ${timeoutMs} ms`);
+      if (Date.now() - start > timeoutMs) return false;
       if (client.isConnected()) client.send(silence);
       sent += 1;
       await sleep(start + sent * frameMs - Date.now());
     }
+    return true;
   };
 
   const stream = async (pcm: Uint8Array, report: (sentMs: number) => void): Promise<void> => {
@@ -127,24 +163,34 @@ export async function runScript(client: AgentClient, options: ScriptOptions): Pr
     else client.once('Open', () => client.configure(settings));
     await applied;
     check();
-    if (settings.agent.greeting) {
-      await idleUntil(() => audioDone > 0, options.replyTimeoutMs ?? 60_000, 'greeting');
+    const replyTimeoutMs = options.replyTimeoutMs ?? 60_000;
+    if (settings.agent.greeting && !(await idleUntil(() => audioDone > 0, replyTimeoutMs))) {
+      throw new Error(`no greeting within ${replyTimeoutMs} ms`);
     }
     const trailing = new Uint8Array(Math.round(((options.trailingSilenceMs ?? 1500) * options.sampleRate) / 1000) * 2);
     for (const [index, input] of options.inputs.entries()) {
       userTurns += 1;
+      lastSpeech = 'none';
       const totalMs = (input.pcm.byteLength / 2 / options.sampleRate) * 1000;
       await stream(input.pcm, (sentMs) =>
         options.onProgress?.({ input: index + 1, name: input.name, sentMs: Math.min(sentMs, totalMs), totalMs }),
       );
       await stream(trailing, () => undefined);
       const turn = userTurns;
-      await idleUntil(() => repliesDone >= turn, options.replyTimeoutMs ?? 60_000, `reply to ${input.name}`);
+      const noWords = (): boolean => lastSpeech === 'empty' && Date.now() - noWordsAt >= NO_WORDS_SETTLE_MS;
+      const ended = await idleUntil(() => repliesDone >= turn || noWords(), replyTimeoutMs);
+      const replied = repliesDone >= turn;
+      const outcome: TurnOutcome = replied
+        ? { input: turn, name: input.name, replied }
+        : { input: turn, name: input.name, replied, reason: ended ? 'no_speech_recognized' : 'timeout' };
+      turns.push(outcome);
+      options.onTurnEnd?.(outcome);
     }
     check();
-    return { utterances, heard };
+    return { utterances, heard, turns };
   } finally {
     recorder.detach();
     client.off('Error', onError).off('Close', onClose).off('ConversationText', onText).off('AgentAudioDone', onDone);
+    client.off('UserStartedSpeaking', onSpeech).off('Warning', onWarning);
   }
 }

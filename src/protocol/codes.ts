@@ -20,7 +20,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Non-fatal warning codes; PROVIDER_SUBSTITUTED is Parley's own. */
+/** Non-fatal warning codes; PROVIDER_SUBSTITUTED, PROMPT_IGNORED and NO_SPEECH_RECOGNIZED are Parley's own. */
 export const WARNING_CODES = [
   'INJECT_AGENT_MESSAGE_DURING_USER_SPEECH',
   'INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH',
@@ -33,5 +33,7 @@ export const WARNING_CODES = [
   'FORCE_END_TURN_UNSUPPORTED',
   'MAXIMUM_SESSION_LENGTH_APPROACHING',
   'PROVIDER_SUBSTITUTED',
+  'PROMPT_IGNORED',
+  'NO_SPEECH_RECOGNIZED',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];

@@ -3,6 +3,9 @@ import { emptyProviders } from '../session/provider-registry.js';
 import type { Providers } from '../session/provider-registry.js';
 import type { ProviderRegistry } from '../session/provider-registry.js';
 import type { Endpoint, ProviderSettings, ThinkSettings } from '../protocol/agent-config.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { CATALOGUE } from '../models/catalogue.js';
+import type { ModelRole } from '../models/catalogue.js';
 import { closeClassicPools } from './classic-pools.js';
 import { createLocalListenFactory } from '../listen/pocketsphinx/pocketsphinx-listen.js';
 import type { ListenFactory } from '../listen/types.js';
@@ -48,6 +51,18 @@ export function fliteVoiceForAura(model: string | undefined): 'rms' | 'slt' {
 }
 
 type Factory<S, P> = (settings: S, context: ProviderContext) => P;
+
+/** A neural engine asked for by name on a server without its model: INVALID_SETTINGS saying how to get it. */
+function modelMissing(stage: 'listen' | 'think' | 'speak', type: string, role: ModelRole): () => never {
+  const model = CATALOGUE.find((entry) => entry.role === role)?.name ?? '';
+  return () => {
+    throw new ProtocolError(
+      'INVALID_SETTINGS',
+      `agent.${stage}.provider.type "${type}" needs a model this server does not have; ` +
+        `its operator can download it with \`parley models pull ${model}\` and restart the server`,
+    );
+  };
+}
 
 /**
  * Registers each cloud provider of `cloud` into `into` so that, when neither the client nor the
@@ -119,9 +134,9 @@ export function defaultProviders(env: Env, neural: NeuralFactories = {}): Defaul
   providers.think.register('local', localThink);
   providers.speak.register('local', localSpeak);
   providers.speak.register('flite', createFliteSpeak);
-  if (neural.listen !== undefined) providers.listen.register('whisper', neural.listen);
-  if (neural.think !== undefined) providers.think.register('llama', neural.think);
-  if (neural.speak !== undefined) providers.speak.register('sherpa', neural.speak);
+  providers.listen.register('whisper', neural.listen ?? modelMissing('listen', 'whisper', 'stt'));
+  providers.think.register('llama', neural.think ?? modelMissing('think', 'llama', 'llm'));
+  providers.speak.register('sherpa', neural.speak ?? modelMissing('speak', 'sherpa', 'tts'));
 
   // The speak stand-in keeps the gender of the Aura voice asked for, where flite serves.
   const speakStandIn: SpeakFactory =

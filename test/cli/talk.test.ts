@@ -84,8 +84,11 @@ describe('parley talk', () => {
     }
     const texts = events.filter((e) => e.type === 'ConversationText').map((e) => `${e.role}: ${e.content}`);
     assert.deepEqual(texts, ['assistant: Welcome aboard.', 'user: I heard 0.8 seconds', 'assistant: Reply number 1.']);
-    assert.deepEqual((await readdir(out)).sort(), ['reply-1.wav', 'reply-2.wav']);
-    assert.equal((await readFile(join(out, 'reply-2.wav'))).readUInt32LE(24), 24000);
+    assert.deepEqual((await readdir(out)).sort(), ['greeting.wav', 'reply-1.wav']);
+    assert.equal((await readFile(join(out, 'reply-1.wav'))).readUInt32LE(24), 24000);
+    const audio = events.filter((e) => e.type === 'Audio') as unknown as { utterance: string; bytes: number; file: string }[];
+    assert.deepEqual(audio.map((a) => [a.utterance, a.file]), [['greeting', join(out, 'greeting.wav')], ['reply-1', join(out, 'reply-1.wav')]], 'one Audio line per utterance');
+    assert.ok(audio.every((a) => a.bytes > 0));
     const sent = server.sessions.at(-1)?.received.find((r) => r.kind === 'json');
     assert.deepEqual(sent?.kind === 'json' ? sent.message['audio'] : undefined, {
       input: { encoding: 'linear16', sample_rate: 16000 },
@@ -96,6 +99,6 @@ describe('parley talk', () => {
   it('fails with a message when the server refuses the key', async () => {
     const { code, stderr } = await run([join(dir, 'one.wav'), '--url', server.url, '--key', 'nope', '--out', join(dir, 'refused')]);
     assert.equal(code, 1);
-    assert.match(stderr, /parley talk: /);
+    assert.match(stderr, /parley talk: the server at .* refused the key \(HTTP 401\)/);
   });
 });

@@ -78,6 +78,7 @@ describe('the embedded offline agent', () => {
     await socket.waitFor('AgentAudioDone');
     const substituted = socket.events('Warning').filter((w) => w.code === 'PROVIDER_SUBSTITUTED');
     assert.equal(substituted.length, 3, 'listen, think and speak each say that a local engine stands in');
+    assert.equal(socket.events('Warning').filter((w) => w.code === 'PROMPT_IGNORED').length, 1, 'the rules engine says it does not follow the prompt');
 
     const start = socket.received.length;
     await streamAudio(socket, Buffer.concat([await spokenQuestion('What is your name?'), silence(1500)]), { speed: 1 });

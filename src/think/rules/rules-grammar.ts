@@ -9,6 +9,11 @@ import type { Rules } from './rules-schema.js';
  */
 export function compileRulesGrammar(rules: Rules): string {
   const slotRule = (name: string): string => `<slot_${name}>`;
+  // Digits (a `number` slot's "21") are no dictionary words; the spelled forms stand for them.
+  const speakable = (words: string): boolean => /^[a-z' ]+$/.test(words);
+  const slotWords = new Map(
+    Object.entries(rules.slots).map(([name, words]) => [name, [...new Set(words.map(normalizeUtterance).filter(speakable))]] as const),
+  );
   const alternatives = new Set<string>();
   for (const intent of rules.intents) {
     for (const pattern of intent.patterns) {
@@ -16,8 +21,12 @@ export function compileRulesGrammar(rules: Rules): string {
       let usable = true;
       const tokens = parts.map((part) => {
         const slot = /^\{(.+)\}$/.exec(part)?.[1];
-        if (slot === undefined) return normalizeUtterance(part);
-        if (rules.slots[slot] === undefined) usable = false;
+        if (slot === undefined) {
+          const words = normalizeUtterance(part);
+          if (words !== '' && !speakable(words)) usable = false;
+          return words;
+        }
+        if ((slotWords.get(slot) ?? []).length === 0) usable = false;
         return slotRule(slot);
       });
       const alternative = tokens.filter((t) => t !== '').join(' ');
@@ -27,8 +36,8 @@ export function compileRulesGrammar(rules: Rules): string {
   if (alternatives.size === 0) throw new Error('the rules have no pattern a grammar can express');
   const lines = ['#JSGF V1.0;', '', 'grammar parley_rules;', ''];
   lines.push(`public <utterance> = ${[...alternatives].map((a) => `( ${a} )`).join('\n    | ')};`);
-  for (const [name, words] of Object.entries(rules.slots)) {
-    lines.push('', `${slotRule(name)} = ${words.map(normalizeUtterance).join(' | ')};`);
+  for (const [name, words] of slotWords) {
+    if (words.length > 0) lines.push('', `${slotRule(name)} = ${words.join(' | ')};`);
   }
   return lines.join('\n') + '\n';
 }

@@ -6,6 +6,9 @@
  * Function calls: a matched intent with `call` emits a tool_call (when the session offers that
  * function); the next request, ending with the tool result, is answered with the intent's
  * response filled from the result. The intent is found again from the last user message.
+ *
+ * The engine follows no prompt; a session that gives it one is told so once per provider
+ * (docs/protocol-decisions.md#the-rules-engine-ignores-prompts).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,19 +17,36 @@ import { ProviderError } from '../../core/errors.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ThinkSettings } from '../../protocol/agent-config.js';
+import type { WarningNotice } from '../../protocol/errors.js';
 import type { ChatMessage, ThinkEvent, ThinkFactory, ThinkProvider, ThinkRequest } from '../types.js';
 import { RulesMatcher } from './rules-matcher.js';
 import { parseRules } from './rules-schema.js';
 import type { Intent, Rules } from './rules-schema.js';
 import { compileRulesGrammar } from './rules-grammar.js';
 import { fillTemplate } from './templates.js';
+import type { TemplateValues } from './templates.js';
+import { computeSpoken } from './numbers.js';
 
 const PROVIDER = 'rules';
 
 /** Same relative place from src/think/rules and dist/think/rules. */
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../../../config/rules/default.json', import.meta.url));
 
-export const createRulesThink: ThinkFactory = (settings, context) => new RulesThinkProvider(loadRules(settings, context));
+export const createRulesThink: ThinkFactory = (settings, context) => {
+  const provider = new RulesThinkProvider(loadRules(settings, context), undefined, (notice) => context.warn(notice));
+  provider.noticePrompt(settings.prompt);
+  return provider;
+};
+
+/** Said when a session gives the rules engine a prompt it will not follow. */
+export const PROMPT_IGNORED: WarningNotice = {
+  code: 'PROMPT_IGNORED',
+  description:
+    'The rules engine answers this session and follows no prompt: the prompt is not used. ' +
+    'Give it rules (agent.think.provider.rules), or give it an LLM: `parley models pull` for the local one, ' +
+    'an OpenAI-compatible server such as Ollama (agent.think.endpoint.url, allowed by the server\'s PARLEY_ALLOWED_HOSTS, or its OPENAI_BASE_URL), ' +
+    'or a provider key.',
+};
 
 /**
  * The JSGF grammar the local listen provider should use for a session whose think provider is
@@ -64,17 +84,29 @@ export function loadRules(settings: ThinkSettings, context: ProviderContext): Ru
 export class RulesThinkProvider implements ThinkProvider {
   readonly label = PROVIDER;
   private readonly matcher: RulesMatcher;
+  private promptNoticed = false;
 
   constructor(
     private readonly rules: Rules,
     private readonly now: () => Date = () => new Date(),
+    private readonly warn: (notice: WarningNotice) => void = () => undefined,
   ) {
     this.matcher = new RulesMatcher(rules);
+  }
+
+  /** Warns PROMPT_IGNORED the first time this provider is given a prompt that is not empty. */
+  noticePrompt(prompt: string): void {
+    if (this.promptNoticed || prompt.trim() === '') return;
+    this.promptNoticed = true;
+    this.warn(PROMPT_IGNORED);
   }
 
   // The seam is an async stream; the rules answer at once, so nothing here awaits.
   // eslint-disable-next-line @typescript-eslint/require-await
   async *stream(request: ThinkRequest): AsyncIterable<ThinkEvent> {
+    // An UpdatePrompt reaches the provider only as the system message of its next request.
+    const first = request.messages[0];
+    if (first?.role === 'system') this.noticePrompt(first.content);
     const event = this.reply(request);
     if (!request.signal.aborted) yield event;
   }
@@ -84,20 +116,26 @@ export class RulesThinkProvider implements ThinkProvider {
     const turn = messages.filter((m) => m.role === 'user').length;
     const lastUser = [...messages].reverse().find((m): m is Extract<ChatMessage, { role: 'user' }> => m.role === 'user');
     const match = lastUser === undefined ? undefined : this.matcher.match(lastUser.content);
+    const values: TemplateValues = { slots: match?.slots ?? {}, now: this.now() };
+    const lastReply = lastAgentReply(messages);
+    if (lastReply !== undefined) values.lastReply = lastReply;
     const say = (templates: readonly string[], result?: string): ThinkEvent => ({
       type: 'text',
-      text: fillTemplate(pick(templates, turn), {
-        slots: match?.slots ?? {},
-        now: this.now(),
-        ...(result === undefined ? {} : { result }),
-      }),
+      text: fillTemplate(pick(templates, turn), result === undefined ? values : { ...values, result }),
     });
     if (match === undefined) return say(this.rules.fallback);
     const { intent, slots } = match;
+    const unavailable = (): ThinkEvent => say(intent.unavailable ?? this.rules.fallback);
+    if (intent.compute !== undefined) {
+      const answer = computeSpoken(fillTemplate(intent.compute, values));
+      if (answer === undefined) return unavailable();
+      values.answer = answer;
+    }
+    if (lastReply === undefined && pick(intent.responses, turn).includes('{last_reply}')) return unavailable();
     const last = messages.at(-1);
     if (intent.call === undefined) return say(intent.responses);
     if (last?.role === 'tool' && last.name === intent.call.function) return say(intent.responses, last.content);
-    if (!tools.some((tool) => tool.name === intent.call?.function)) return say(intent.unavailable ?? this.rules.fallback);
+    if (!tools.some((tool) => tool.name === intent.call?.function)) return unavailable();
     return {
       type: 'tool_call',
       call: {
@@ -120,6 +158,19 @@ function fillArguments(intent: Intent, slots: Record<string, string>, now: Date)
     return value;
   };
   return fill(intent.call?.arguments ?? {}) as Record<string, unknown>;
+}
+
+/** The agent's text between the user's last two turns (a reply may be several messages), if any. */
+function lastAgentReply(messages: readonly ChatMessage[]): string | undefined {
+  let end = messages.length - 1;
+  while (end >= 0 && messages[end]?.role !== 'user') end--;
+  const said: string[] = [];
+  for (let i = end - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (message === undefined || message.role === 'user') break;
+    if (message.role === 'assistant' && message.content.trim() !== '') said.unshift(message.content.trim());
+  }
+  return said.length === 0 ? undefined : said.join(' ');
 }
 
 function pick(templates: readonly string[], turn: number): string {

@@ -20,6 +20,10 @@ export interface TemplateValues {
   now: Date;
   /** The content of the function result, when the response follows a function call. */
   result?: string;
+  /** The worked-out `compute` of the intent. */
+  answer?: string;
+  /** What the agent said in its last reply. */
+  lastReply?: string;
 }
 
 export function fillTemplate(template: string, values: TemplateValues): string {
@@ -36,6 +40,10 @@ function lookup(name: string, values: TemplateValues): string {
       return values.now.toLocaleDateString('en-US', { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' });
     case 'day':
       return values.now.toLocaleDateString('en-US', { weekday: 'long' });
+    case 'answer':
+      return values.answer ?? '';
+    case 'last_reply':
+      return values.lastReply ?? '';
   }
   if (name === 'result' || name.startsWith('result.')) return resultField(values.result, name.split('.').slice(1));
   return '';

@@ -46,7 +46,7 @@ test('the default rules answer greetings, time, date, capabilities and goodbye',
   assert.match(await say(rules, 'Hello there!'), /hello|hi/i);
   assert.equal(await say(rules, 'so what time is it now'), 'It is 3:07 PM.');
   assert.equal(await say(rules, 'what is the date today'), 'Today is Tuesday, March 5, 2024.');
-  assert.match(await say(rules, 'what can you do'), /time.*date.*weather/);
+  assert.match(await say(rules, 'what can you do'), /time.*date.*weather.*sum.*joke/);
   assert.match(await say(rules, 'ok goodbye'), /bye/i);
   assert.match(await say(rules, 'colorless green ideas sleep furiously'), /not/i, 'fallback');
   assert.match(await say(rules, 'white'), /not/i, 'a pattern word inside another word does not match ("hi")');
@@ -145,6 +145,7 @@ test('spoken questions, recognized with the rules grammar, reach the right inten
   for (const [question, expected] of [
     ['What is the weather like in San Francisco?', 'san francisco'],
     ['What time is it?', 'It is'],
+    ['What is seven plus six?', 'is 13'],
   ] as const) {
     const chunks: Int16Array[] = [];
     for await (const chunk of voice.synthesize(question, new AbortController().signal)) chunks.push(chunk.samples);
@@ -153,4 +154,61 @@ test('spoken questions, recognized with the rules grammar, reach the right inten
     const said = events[0]?.type === 'tool_call' ? events[0].call.arguments : events[0]?.type === 'text' ? events[0].text : '';
     assert.ok(said.includes(expected), `heard "${heard.turns.join(' ')}", replied ${said}`);
   }
+});
+
+test('the default rules work out sums of spoken or written numbers up to a hundred', async () => {
+  const rules = createRulesThink(settings(), context());
+  assert.equal(await say(rules, 'What is two plus two?'), 'two plus two is 4.');
+  assert.equal(await say(rules, 'twenty one times three'), 'twenty one times three is 63.');
+  assert.equal(await say(rules, 'how much is seven divided by two'), 'seven divided by two is 3.5.');
+  assert.equal(await say(rules, 'calculate one hundred minus ninety nine'), 'one hundred minus ninety nine is 1.');
+  assert.equal(await say(rules, 'what is five minus nine'), 'five minus nine is minus 4.');
+  assert.equal(await say(rules, 'what is 12 multiplied by 3'), '12 multiplied by 3 is 36.');
+  assert.equal(await say(rules, 'one divided by three'), 'one divided by three is 0.33.');
+  assert.match(await say(rules, 'what is eight divided by zero'), /dividing by zero/, 'no answer: the intent says it cannot');
+  assert.match(await say(rules, 'what is two hundred plus one'), /not/i, 'past a hundred is not a number slot: fallback');
+});
+
+test('the default rules tell a joke and repeat the last reply, all its sentences', async () => {
+  const rules = createRulesThink(settings(), context());
+  assert.match(await say(rules, 'tell me a joke'), /\?|\./);
+  const [repeat] = await think(rules, [
+    { role: 'assistant', content: 'Hello!' },
+    { role: 'user', content: 'what time is it' },
+    { role: 'assistant', content: 'It is noon.' },
+    { role: 'assistant', content: 'Anything else?' },
+    { role: 'user', content: 'sorry, can you repeat that' },
+  ]);
+  assert.deepEqual(repeat, { type: 'text', text: 'It is noon. Anything else?' });
+  assert.match(await say(rules, 'say that again'), /not said anything yet/, 'nothing to repeat');
+});
+
+test('PROMPT_IGNORED: a rules provider given a prompt warns once; an empty prompt never', async () => {
+  const warnings: string[] = [];
+  const ctx: ProviderContext = { env: {}, logger: silentLogger(), warn: (n) => warnings.push(n.code) };
+  const prompted = createRulesThink({ ...settings(), prompt: 'You are a dental receptionist.' }, ctx);
+  assert.deepEqual(warnings, ['PROMPT_IGNORED']);
+  await think(prompted, [{ role: 'system', content: 'You are a dental receptionist.' }, { role: 'user', content: 'hello' }]);
+  assert.deepEqual(warnings, ['PROMPT_IGNORED'], 'not again on each turn');
+
+  warnings.length = 0;
+  const plain = createRulesThink({ ...settings(), prompt: '  ' }, ctx);
+  await think(plain, [{ role: 'user', content: 'hello' }]);
+  assert.deepEqual(warnings, []);
+  await think(plain, [{ role: 'system', content: 'Talk about teeth.' }, { role: 'user', content: 'hello' }]);
+  assert.deepEqual(warnings, ['PROMPT_IGNORED'], 'a prompt added later (UpdatePrompt) is named at the next reply');
+});
+
+test('number slots enter the grammar as words only; patterns and slot words it cannot hold are left out', () => {
+  const grammar = compileRulesGrammar(loadRules(settings(), context()));
+  assert.match(grammar, /\( what is <slot_left> <slot_operator> <slot_right> \)/);
+  const left = grammar.split('\n').find((line) => line.startsWith('<slot_left> ='));
+  assert.ok(left?.includes('| twenty one |') && left.includes('| one hundred |') && left.includes('| ninety nine |'), left);
+  assert.doesNotMatch(left ?? '', /\d/);
+  const inline = compileRulesGrammar(
+    loadRules(settings({ rules: { fallback: ['x'], slots: { code: ['42'], n: 'number' }, intents: [{ name: 'a', patterns: ['call 911', 'code {code}', 'add {n}', 'ping'], responses: ['b'] }] } }), context()),
+  );
+  assert.doesNotMatch(inline, /911|slot_code|42/);
+  assert.match(inline, /\( add <slot_n> \)/);
+  assert.match(inline, /\( ping \)/);
 });
