@@ -2,9 +2,11 @@
  * A complete Parley (embedded engines) in a child process of a benchmark, so that its memory and
  * CPU are the server's alone. Run with --expose-gc; speaks over IPC:
  *   → { t: 'listening', url }                       once the server accepts sessions
- *   ← 'measure' → { t: 'measure', memory, cpu, sessions }   memory after a full GC, cpu since start
+ *   ← 'measure' → { t: 'measure', memory, cpu, sessions, loop }   memory after a full GC, cpu since
+ *                                                  start, event-loop delay since the last measure
  *   ← 'stop'                                        closes the server and exits
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { silentLogger } from '../../src/core/logger.js';
 import { startParley } from '../../src/server/start-parley.js';
 
@@ -14,11 +16,15 @@ export interface ServerMeasure {
   /** CPU ms of the whole process (event loop and engine threads) since it started. */
   cpuMs: number;
   sessions: number;
+  /** Event-loop delay since the previous measure (ms). */
+  loop: { p99Ms: number; maxMs: number };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 const parley = await startParley({ env: process.env, overrides: { port: 0, idleTimeoutMs: 120_000 }, logger: silentLogger() });
 process.send?.({ t: 'listening', url: parley.server.url });
 
@@ -29,12 +35,15 @@ process.on('message', (message) => {
   }
   if (message !== 'measure') return;
   void (async () => {
+    const delay = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 };
     // Twice, with a pause: finalizers (WASM memories, native engine objects) run after the first.
     gc();
     await new Promise((r) => setTimeout(r, 500));
     gc();
+    // The collections above are the benchmark's own pauses: the next period starts after them.
+    loop.reset();
     const cpu = process.cpuUsage();
-    const reply: ServerMeasure = { t: 'measure', memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000, sessions: parley.server.sessionCount() };
+    const reply: ServerMeasure = { t: 'measure', memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000, sessions: parley.server.sessionCount(), loop: delay };
     process.send?.(reply);
   })();
 });

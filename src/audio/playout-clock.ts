@@ -63,6 +63,7 @@ export class PlayoutClock {
   /** Bumped by interrupt() and stop() so a pump interrupted by its own send() stops. */
   private generation = 0;
   private stopped = false;
+  private paused = false;
 
   constructor(options: PlayoutClockOptions) {
     if (!(options.leadMs >= 0)) throw new RangeError('leadMs must be >= 0');
@@ -146,6 +147,23 @@ export class PlayoutClock {
     return played;
   }
 
+  /**
+   * A possible interruption (docs/turn-taking.md): no more frames are released, of this
+   * utterance or the next, until resume(). Frames already sent still play at the listener, so
+   * playedMs() goes on up to sentMs() and then holds.
+   */
+  pause(): void {
+    this.paused = true;
+    this.clearTimer();
+  }
+
+  /** Releases frames again from where they stopped; the playout start moves past the pause. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pump();
+  }
+
   /** Session close: clears the timer and the queue; later calls do nothing. */
   stop(): void {
     this.stopped = true;
@@ -171,6 +189,7 @@ export class PlayoutClock {
   /** Sends every frame that is due, then arms the one timer for the next. */
   private pump(): void {
     this.clearTimer();
+    if (this.paused) return;
     const generation = this.generation;
     while (this.queue.length > 0) {
       const head = this.queue[0] as QueuedBytes;

@@ -3,6 +3,8 @@ import { DEFAULT_CLIENT_LIMITS } from '../protocol/limits.js';
 import type { ClientLimits } from '../protocol/limits.js';
 import { describeIssues } from '../protocol/parse.js';
 import { parseAllowedHosts } from '../providers/outbound.js';
+import { DEFAULT_TURN_TAKING } from '../session/turn-taking.js';
+import type { TurnTaking } from '../session/turn-taking.js';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
@@ -36,6 +38,13 @@ const schema = z.object({
     }
   }),
   PARLEY_DRAIN_TIMEOUT_MS: int(30_000, 0),
+  PARLEY_MIN_INTERRUPTION_MS: int(DEFAULT_TURN_TAKING.minInterruptionMs, 0),
+  PARLEY_FALSE_INTERRUPTION_MS: int(DEFAULT_TURN_TAKING.falseInterruptionMs, 0),
+  PARLEY_SUSTAINED_INTERRUPTION_MS: int(DEFAULT_TURN_TAKING.sustainedInterruptionMs, 0),
+  PARLEY_BACKCHANNELS: z.string().default(DEFAULT_TURN_TAKING.backchannels.join(',')),
+  PARLEY_FILLER: z.string().default(DEFAULT_TURN_TAKING.filler),
+  PARLEY_FILLER_AFTER_MS: int(DEFAULT_TURN_TAKING.fillerAfterMs, 0),
+  PARLEY_UNFINISHED_HOLD_MS: int(DEFAULT_TURN_TAKING.unfinishedHoldMs, 0),
   PARLEY_WEB_DIR: z.string().optional(),
 });
 
@@ -63,6 +72,8 @@ export interface ServerConfig {
   functionTimeoutMs: number;
   maxFunctionResultBytes: number;
   drainTimeoutMs: number;
+  /** Turn-taking defaults of every session (docs/turn-taking.md); settings may override each. */
+  turnTaking: TurnTaking;
   webDir?: string;
 }
 
@@ -94,6 +105,15 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     functionTimeoutMs: e.PARLEY_FUNCTION_TIMEOUT_MS,
     maxFunctionResultBytes: e.PARLEY_MAX_FUNCTION_RESULT_BYTES,
     drainTimeoutMs: e.PARLEY_DRAIN_TIMEOUT_MS,
+    turnTaking: {
+      minInterruptionMs: e.PARLEY_MIN_INTERRUPTION_MS,
+      falseInterruptionMs: e.PARLEY_FALSE_INTERRUPTION_MS,
+      sustainedInterruptionMs: e.PARLEY_SUSTAINED_INTERRUPTION_MS,
+      backchannels: e.PARLEY_BACKCHANNELS.split(',').map((b) => b.trim()).filter((b) => b !== ''),
+      filler: e.PARLEY_FILLER.trim(),
+      fillerAfterMs: e.PARLEY_FILLER_AFTER_MS,
+      unfinishedHoldMs: e.PARLEY_UNFINISHED_HOLD_MS,
+    },
     ...(e.PARLEY_WEB_DIR === undefined ? {} : { webDir: e.PARLEY_WEB_DIR }),
   };
 }

@@ -27,8 +27,10 @@ export interface ConnectionDeps {
 
 /** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
 const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
-/** Messages a client may send after Settings and before SettingsApplied, or that may wait for one being handled (docs/protocol-decisions.md#message-limits). */
+/** Messages a client may send after Settings and before SettingsApplied (docs/protocol-decisions.md#message-limits). */
 const MAX_WAITING_MESSAGES = 256;
+/** Bytes of messages that may wait behind one being handled (docs/protocol-decisions.md#message-limits). */
+const MAX_WAITING_BYTES = 4 * 1024 * 1024;
 
 /** Close code for every deliberate termination: SDK 5.x reconnects on anything else (docs/protocol-decisions.md#fatal-errors-close-with-1000). */
 const NORMAL_CLOSURE = 1000;
@@ -51,8 +53,8 @@ export class Connection {
   private readonly buffer: ClientBuffer;
   /** Serializes message handling so updates and injections apply in arrival order. */
   private work: Promise<void> = Promise.resolve();
-  /** Messages in `work` not yet handled: bounded, since one may wait on a listener opening. */
-  private waiting = 0;
+  /** Bytes of the messages in `work` not yet handled. */
+  private waitingBytes = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -192,7 +194,7 @@ export class Connection {
       this.fail(err);
       return;
     }
-    this.onMessage(message);
+    this.onMessage(message, data.byteLength);
   }
 
   private onAudio(bytes: Uint8Array): void {
@@ -213,7 +215,7 @@ export class Connection {
     this.early.audio.push(Uint8Array.from(bytes));
   }
 
-  private onMessage(message: ClientMessage): void {
+  private onMessage(message: ClientMessage, bytes: number): void {
     if (this.state === 'awaiting-settings') {
       if (!isSettingsMessage(message)) {
         this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', `${message.type} arrived before Settings; the first message must be Settings`));
@@ -235,21 +237,25 @@ export class Connection {
       this.early.messages.push(message);
       return;
     }
-    this.enqueue(message);
+    this.enqueue(message, bytes);
   }
 
-  private enqueue(message: ClientMessage): void {
+  /**
+   * Messages are handled one after the other; those waiting are bounded by their size, since one
+   * may wait long (an UpdateListen opening its listener) while a burst of small ones is normal.
+   */
+  private enqueue(message: ClientMessage, bytes: number): void {
     const session = this.session;
     if (session === undefined) return;
-    if (this.waiting >= MAX_WAITING_MESSAGES) {
-      this.fatal(new ProtocolError('TOO_MANY_MESSAGES', `More than ${MAX_WAITING_MESSAGES} messages wait for the one before them to be handled; wait for each acknowledgement`));
+    if (this.waitingBytes + bytes > MAX_WAITING_BYTES) {
+      this.fatal(new ProtocolError('TOO_MANY_MESSAGES', `More than ${MAX_WAITING_BYTES} bytes of messages wait for the one before them to be handled; wait for each acknowledgement`));
       return;
     }
-    this.waiting++;
+    this.waitingBytes += bytes;
     this.work = this.work
       .then(() => session.handle(message))
       .catch((err: unknown) => this.fail(err))
-      .finally(() => this.waiting--);
+      .finally(() => (this.waitingBytes -= bytes));
   }
 
   private async applySettings(message: Extract<ClientMessage, { type: 'Settings' | 'SettingsConfiguration' }>): Promise<void> {
@@ -280,6 +286,7 @@ export class Connection {
         synthesisAheadMs: this.deps.config.synthesisAheadMs,
         maxFunctionResultBytes: this.deps.config.maxFunctionResultBytes,
         limits: this.deps.config.limits,
+        turnTaking: this.deps.config.turnTaking,
         onTurn: (latency) => this.deps.metrics.observeTurn(latency.totalMs),
       });
       this.session = session;
@@ -291,7 +298,8 @@ export class Connection {
       for (const bytes of this.early.audio.splice(0)) session.audio(bytes);
       this.early.bytes = 0;
       session.settingsApplied();
-      for (const queued of this.early.messages.splice(0)) this.enqueue(queued);
+      // Already bounded in number while they waited for SettingsApplied.
+      for (const queued of this.early.messages.splice(0)) this.enqueue(queued, 0);
     } catch (err) {
       this.fail(err);
     }

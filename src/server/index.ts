@@ -12,6 +12,8 @@ import { Connection } from './connection.js';
 import type { SessionAudioFactory } from '../session/session.js';
 import { ServerMetrics } from './metrics.js';
 import { serveStatic } from './static-files.js';
+import { serveDiscovery } from './discovery.js';
+import type { OfferedModels } from '../runtime/offered-models.js';
 
 export interface ServerOptions {
   config: ServerConfig;
@@ -24,6 +26,8 @@ export interface ServerOptions {
   health?: () => Record<string, unknown>;
   /** Resolves once the engines are loaded; /healthz answers 503 "starting" until then. */
   ready?: Promise<unknown>;
+  /** What the settings discovery endpoints list; they answer 404 without it. */
+  models?: OfferedModels;
 }
 
 export interface RunningServer {
@@ -102,6 +106,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       response.end(await metrics.registry.metrics());
       return;
     }
+    if (options.models !== undefined && serveDiscovery(options.models, config.apiKeys, request, response)) return;
     if (config.webDir !== undefined && (await serveStatic(config.webDir, request, response))) return;
     response.writeHead(404, { 'content-type': 'text/plain' });
     response.end('Not found');

@@ -9,6 +9,7 @@ import type { RunningServer } from './index.js';
 import { defaultProviders } from '../runtime/default-providers.js';
 import { reserveClassicPools } from '../runtime/classic-pools.js';
 import { loadNeuralFactories } from '../runtime/neural.js';
+import { offeredModels } from '../runtime/offered-models.js';
 import { sessionAudioFactory } from '../runtime/session-audio.js';
 import { warmUp } from '../runtime/warm-up.js';
 
@@ -43,6 +44,7 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
     logger,
     env,
     health: () => ({ engines: tiers }),
+    models: offeredModels(env),
     ready: Promise.all([warmUp(engines.providers, env, logger), neural.warm()]),
   });
   const freeEngines = async (): Promise<void> => {

@@ -22,6 +22,8 @@ export interface ResponseDeps {
   latency: LatencyTracker;
   /** Adds what the user heard (and completed calls) to the conversation, in order. */
   commit(items: HistoryItem[]): void;
+  /** Said once when a function call round runs past `afterMs` (docs/turn-taking.md#no-dead-air-during-slow-tools). */
+  filler?: { text: string; afterMs: number };
 }
 
 /** Where a response's words come from: the LLM, or fixed text (greeting, InjectAgentMessage). */
@@ -41,6 +43,7 @@ export class AgentResponse {
   private readonly entries: Entry[] = [];
   private utterance: Utterance | undefined;
   private committed = false;
+  private fillerSaid = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -119,13 +122,32 @@ export class AgentResponse {
       }
       for (const sentence of splitter.flush()) this.say(sentence);
       if (calls.length === 0 || signal.aborted) return;
-      const records = await this.deps.functionCalls.run(calls, source.functions, signal);
+      const records = await this.withFiller(this.deps.functionCalls.run(calls, source.functions, signal));
       if (signal.aborted) return;
       const item: HistoryItem = { kind: 'functions', calls: records };
       this.entries.push({ kind: 'functions', item });
       this.deps.emit({ type: 'History', item });
       const [assistant, ...results] = functionCallMessages(records);
       messages = [...messages, { ...(assistant as Extract<ChatMessage, { role: 'assistant' }>), content: text }, ...results];
+    }
+  }
+
+  /**
+   * Waits for a function call round; past the filler's delay the filler is said, once per reply,
+   * as an ordinary sentence: it is heard, so it enters history like the rest.
+   */
+  private async withFiller<T>(round: Promise<T>): Promise<T> {
+    const filler = this.deps.filler;
+    if (filler === undefined || this.fillerSaid) return round;
+    const timer = setTimeout(() => {
+      if (this.abort.signal.aborted) return;
+      this.fillerSaid = true;
+      this.say(filler.text);
+    }, filler.afterMs);
+    try {
+      return await round;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

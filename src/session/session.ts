@@ -21,6 +21,8 @@ import { LatencyTracker } from './latency.js';
 import { SpeakChain } from './speak-chain.js';
 import { Utterance } from './utterance.js';
 import type { AudioEncoder, PlayoutClockLike } from './utterance.js';
+import { isBackchannel, looksUnfinished, resolveTurnTaking, voicedMs } from './turn-taking.js';
+import type { TurnTaking } from './turn-taking.js';
 
 /** The session's link to its client; the server encodes events for the client's dialect. */
 export interface SessionIO {
@@ -57,7 +59,19 @@ export interface SessionDeps {
   /** Largest body a server-side function may answer with (PARLEY_MAX_FUNCTION_RESULT_BYTES). */
   maxFunctionResultBytes: number;
   limits: ClientLimits;
+  /** The server's turn-taking defaults (PARLEY_* env); `agent.listen.provider` may override each. */
+  turnTaking: TurnTaking;
   onTurn?(latency: { totalMs?: number }): void;
+}
+
+/** A sound heard while the agent responds, not yet known to be an interruption (docs/turn-taking.md). */
+interface Hold {
+  /** Voiced audio since the listener reported the sound's start. */
+  voicedMs: number;
+  /** The listener's latest partial transcript of it. */
+  text: string;
+  /** Resumes the agent when no interrupting words came in time. */
+  timer: NodeJS.Timeout;
 }
 
 type InjectBehavior = 'default' | 'queue' | 'interrupt';
@@ -78,6 +92,10 @@ export class Session {
   private current: AgentResponse | undefined;
   private readonly queued: ResponseSource[] = [];
   private userSpeaking = false;
+  private rules: TurnTaking;
+  private hold: Hold | undefined;
+  /** A user turn that plainly goes on, waiting unfinishedHoldMs for the rest (docs/turn-taking.md#cut-off-protection). */
+  private unfinished: { text: string; latency: LatencyTracker; timer: NodeJS.Timeout | undefined } | undefined;
   private closed = false;
   /** Aborted at close: ends server-side function calls still running. */
   private readonly closing = new AbortController();
@@ -87,6 +105,7 @@ export class Session {
   constructor(private readonly deps: SessionDeps) {
     const { config } = deps;
     this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice), agent: config };
+    this.rules = resolveTurnTaking(config.listen.provider, deps.turnTaking);
     this.thinkSettings = config.think[0] as ThinkSettings;
     this.conversation = new Conversation(this.thinkSettings.prompt, this.thinkSettings.contextLength, deps.limits.maxConversationChars);
     this.functionCalls = new FunctionCalls({
@@ -129,7 +148,11 @@ export class Session {
   audio(bytes: Uint8Array): void {
     if (this.closed) return;
     const samples = this.deps.audio.decode(bytes);
-    if (samples.length > 0) this.listen?.write(samples);
+    if (samples.length === 0) return;
+    this.listen?.write(samples);
+    if (this.hold === undefined) return;
+    this.hold.voicedMs += voicedMs(samples);
+    this.checkHold();
   }
 
   /** Every client message after settings. */
@@ -194,6 +217,8 @@ export class Session {
     this.closed = true;
     this.closing.abort();
     this.queued.length = 0;
+    clearTimeout(this.hold?.timer);
+    clearTimeout(this.unfinished?.timer);
     this.current?.interrupt();
     this.current = undefined;
     this.listen?.close();
@@ -256,13 +281,14 @@ export class Session {
   }
 
   private async openListen(settings = this.deps.config.listen): Promise<void> {
+    const rules = resolveTurnTaking(settings.provider, this.deps.turnTaking);
     checkSteeredUrls({ listen: settings }, outboundGuard(this.deps.env));
     const provider = this.deps.providers.listen.lookup(settings)(settings, this.context);
     let stream: ListenStream;
     try {
       stream = await provider.open({
         speechStarted: () => this.onSpeechStarted(),
-        interim: () => undefined,
+        interim: (text) => this.onInterim(text),
         endOfTurn: (text) => this.onEndOfTurn(text),
         failed: (error) => this.fail(new ProtocolError('ASR_CONNECTION_CLOSED', `${error.provider}: ${error.message}`)),
       });
@@ -273,14 +299,65 @@ export class Session {
     const previous = { provider: this.listenProvider, stream: this.listen };
     this.listenProvider = provider;
     this.listen = stream;
+    this.rules = rules;
     previous.stream?.close();
     previous.provider?.close?.();
   }
 
   private onSpeechStarted(): void {
+    // One sound is held once, should a listener report its start twice.
+    if (this.hold !== undefined) return;
     this.userSpeaking = true;
+    // The user goes on with a turn that was waiting for its rest.
+    clearTimeout(this.unfinished?.timer);
+    if (this.unfinished !== undefined) this.unfinished.timer = undefined;
+    if (this.agentBusy) {
+      // The agent falls silent at the onset, so it is heard to stop at once; whether it stops for
+      // good waits on the sound's length and words (docs/turn-taking.md#false-interruptions).
+      this.deps.audio.clock.pause();
+      this.hold = { voicedMs: 0, text: '', timer: setTimeout(() => this.deps.audio.clock.resume(), this.rules.falseInterruptionMs) };
+      return;
+    }
     this.emit({ type: 'UserStartedSpeaking' });
     this.bargeIn();
+  }
+
+  private onInterim(text: string): void {
+    if (this.hold === undefined) return;
+    this.hold.text = text;
+    this.checkHold();
+  }
+
+  /**
+   * A sound long enough, with words that are not only a backchannel, interrupts the agent; so does
+   * one that goes on past the sustained length, words or not (docs/turn-taking.md).
+   */
+  private interrupts(hold: Hold, text: string): boolean {
+    const { minInterruptionMs, sustainedInterruptionMs, backchannels } = this.rules;
+    if (sustainedInterruptionMs > 0 && hold.voicedMs >= sustainedInterruptionMs) return true;
+    return hold.voicedMs >= minInterruptionMs && text.trim() !== '' && !isBackchannel(text, backchannels);
+  }
+
+  private checkHold(): void {
+    const hold = this.hold;
+    if (hold !== undefined && this.interrupts(hold, hold.text)) this.endHold(true);
+  }
+
+  /**
+   * An interruption stops the agent for good, and only then does the client hear that the user
+   * speaks; a false one lets the agent go on where it paused. Either way frames flow again
+   * (after the interrupt, which drops those of the reply).
+   */
+  private endHold(interrupted: boolean): void {
+    const hold = this.hold;
+    if (hold === undefined) return;
+    this.hold = undefined;
+    clearTimeout(hold.timer);
+    if (interrupted) {
+      this.emit({ type: 'UserStartedSpeaking' });
+      this.bargeIn();
+    }
+    this.deps.audio.clock.resume();
   }
 
   /** The user takes the floor: the agent stops at once and queued agent speech is dropped. */
@@ -291,14 +368,39 @@ export class Session {
 
   private onEndOfTurn(text: string): void {
     this.userSpeaking = false;
-    const content = text.trim();
-    if (content !== '') return this.userSaid(content, new LatencyTracker());
+    const hold = this.hold;
+    if (hold !== undefined) {
+      // A false interruption or a backchannel while the agent responds is no turn: no reply, no
+      // History, and no NO_SPEECH_RECOGNIZED, as the client never saw UserStartedSpeaking.
+      const noTurn = this.agentBusy && !this.interrupts(hold, text);
+      this.endHold(!noTurn);
+      if (noTurn) return;
+    }
+    const pending = this.unfinished;
+    this.unfinished = undefined;
+    clearTimeout(pending?.timer);
+    const content = [pending?.text ?? '', text.trim()].filter((part) => part !== '').join(' ');
+    const latency = pending?.latency ?? new LatencyTracker();
+    if (content !== '' && this.rules.unfinishedHoldMs > 0 && looksUnfinished(content)) {
+      this.unfinished = { text: content, latency, timer: setTimeout(() => this.finishUnfinished(), this.rules.unfinishedHoldMs) };
+      return;
+    }
+    if (content !== '') return this.userSaid(content, latency);
     // The turn is over without words: no reply comes, and the client must not wait for one
     // (docs/protocol-decisions.md#an-utterance-without-words).
     this.warn({
       code: 'NO_SPEECH_RECOGNIZED',
       description: 'The user spoke, but no words were recognized in it; there is no reply to this turn and the agent is listening again',
     });
+  }
+
+  /** The rest of an unfinished turn did not come in time: it is a turn as it is. */
+  private finishUnfinished(): void {
+    const pending = this.unfinished;
+    if (pending === undefined) return;
+    this.unfinished = undefined;
+    clearTimeout(pending.timer);
+    this.userSaid(pending.text, pending.latency);
   }
 
   private userSaid(content: string, latency: LatencyTracker): void {
@@ -335,6 +437,7 @@ export class Session {
         commit: (items) => {
           for (const item of items) this.conversation.add(item);
         },
+        ...(this.rules.filler !== '' && this.rules.fillerAfterMs > 0 ? { filler: { text: this.rules.filler, afterMs: this.rules.fillerAfterMs } } : {}),
       },
       source,
     );
@@ -385,6 +488,8 @@ export class Session {
 
   private injectUser(content: string): void {
     if (content.trim() === '') return;
+    // A turn still waiting for its rest is said first: turns enter history as they happened.
+    this.finishUnfinished();
     this.userSaid(content.trim(), new LatencyTracker());
   }
 

@@ -19,6 +19,9 @@ export interface PlayoutClockLike {
   playedMs(): number;
   drained(): Promise<void>;
   interrupt(): number;
+  /** Holds and releases outgoing frames (a possible interruption, docs/turn-taking.md). */
+  pause(): void;
+  resume(): void;
 }
 
 export interface UtteranceCallbacks {

@@ -95,30 +95,34 @@ describe('bounds on client input', () => {
     assert.equal(socket.closeCode, 1000);
   });
 
-  it('ends a session with more than 256 messages waiting to be handled, with TOO_MANY_MESSAGES; 256 are fine', async () => {
+  it('ends a session with more than 4 MiB of messages waiting to be handled, with TOO_MANY_MESSAGES; a burst of small ones is fine', async () => {
     const config = { ...loadServerConfig({}), idleTimeoutMs: 30_000 };
     const deps = { config, providers: scriptedProviders(), metrics: new ServerMetrics(), logger: silentLogger(), env: {}, createAudio: sessionAudioFactory(config.playoutLeadMs) };
     const text = (m: object) => ({ kind: 'text' as const, bytes: Buffer.from(JSON.stringify(m)) });
-    const burst = async (count: number): Promise<MemorySocket> => {
+    const prompt = 'p'.repeat(250_000);
+    const burst = async (messages: object[]): Promise<MemorySocket> => {
       const socket = new MemorySocket();
       new Connection(socket as unknown as WebSocket, 'v1', deps, () => undefined);
       socket.send(text(validSettings('v1')));
       await until(() => socket.events.some((e) => e['type'] === 'SettingsApplied'), 'SettingsApplied');
       // Delivered in one tick, as frames of one network read are: none is handled before the last arrives.
       socket.send(text({ type: 'UpdateListen', listen: { provider: { type: 'scripted' } } }));
-      for (let i = 1; i < count; i++) socket.send(text({ type: 'KeepAlive' }));
+      for (const message of messages) socket.send(text(message));
       await until(() => socket.closeCode !== undefined || socket.events.some((e) => e['type'] === 'ListenUpdated'), 'the burst handled');
       return socket;
     };
-    const fine = await burst(256);
+    const small = await burst(Array.from({ length: 2000 }, () => ({ type: 'KeepAlive' })));
+    assert.equal(small.closeCode, undefined);
+    const fine = await burst(Array.from({ length: 15 }, () => ({ type: 'UpdatePrompt', prompt })));
     assert.equal(fine.closeCode, undefined);
-    assert.deepEqual(fine.events.filter((e) => e['type'] === 'Error'), []);
+    assert.deepEqual([...small.events, ...fine.events].filter((e) => e['type'] === 'Error'), []);
+    small.close(1000);
     fine.close(1000);
-    const flooded = await burst(257);
+    const flooded = await burst(Array.from({ length: 17 }, () => ({ type: 'UpdatePrompt', prompt })));
     await until(() => flooded.closeCode !== undefined, 'the close');
     const error = flooded.events.find((e) => e['type'] === 'Error');
     assert.equal(error?.['code'], 'TOO_MANY_MESSAGES');
-    assert.match(String(error?.['description']), /More than 256 messages wait/);
+    assert.match(String(error?.['description']), /More than 4194304 bytes of messages wait/);
     assert.equal(flooded.closeCode, 1000);
   });
 });

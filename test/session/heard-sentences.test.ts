@@ -52,6 +52,8 @@ function instantClock(): PlayoutClockLike {
     playedMs: () => sent,
     drained: () => Promise.resolve(),
     interrupt: () => sent,
+    pause: () => undefined,
+    resume: () => undefined,
   };
 }
 

@@ -46,6 +46,8 @@ function recordingClock(): PlayoutClockLike & { audio: Buffer[]; raw: Buffer[] }
     playedMs: () => sent,
     drained: () => Promise.resolve(),
     interrupt: () => 0,
+    pause: () => undefined,
+    resume: () => undefined,
   };
 }
 

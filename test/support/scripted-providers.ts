@@ -39,11 +39,12 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Detects utterances by energy and reports, for the n-th utterance, the n-th entry of
- * `provider.transcripts` (or "utterance n").
+ * `provider.transcripts` (or "utterance n"); with `interim_after_ms`, also as an interim once the
+ * utterance has been loud that long (as a streaming recognizer would).
  */
 class ScriptedListen implements ListenProvider {
   readonly label = 'scripted-listen';
-  constructor(private readonly transcripts: string[], private readonly failOpen: boolean) {}
+  constructor(private readonly transcripts: string[], private readonly failOpen: boolean, private readonly interimAfterMs: number | undefined) {}
 
   open(events: ListenEvents): Promise<ListenStream> {
     if (this.failOpen) return Promise.reject(new ProviderError('listen', 'scripted', 'scripted listen refused to start'));
@@ -54,6 +55,7 @@ class ScriptedListen implements ListenProvider {
     let inSpeech = false;
     let count = 0;
     const transcripts = this.transcripts;
+    const interimAfterMs = this.interimAfterMs;
     const endTurn = (): void => {
       inSpeech = false;
       speechMs = 0;
@@ -78,6 +80,7 @@ class ScriptedListen implements ListenProvider {
               inSpeech = true;
               events.speechStarted();
             }
+            if (inSpeech && speechMs === interimAfterMs) events.interim(transcripts[count] ?? `utterance ${count + 1}`);
           } else {
             if (!inSpeech) speechMs = 0;
             silenceMs += 20;
@@ -205,7 +208,11 @@ export function scriptedProviders(options: ScriptedOptions = {}): Providers {
   const thinkTypes = options.standIn === true ? ['scripted', 'open_ai'] : ['scripted'];
   for (const type of listenTypes) {
     providers.listen.register(type, (settings) =>
-      new ScriptedListen(option(settings.provider, 'transcripts', options.transcripts ?? []), option(settings.provider, 'fail', false)),
+      new ScriptedListen(
+        option(settings.provider, 'transcripts', options.transcripts ?? []),
+        option(settings.provider, 'fail', false),
+        option<number | undefined>(settings.provider, 'interim_after_ms', undefined),
+      ),
     );
   }
   for (const type of thinkTypes) {

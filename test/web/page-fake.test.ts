@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeWav } from '../../src/client/wav.js';
 import { FAKE_KEY, startFakeServer } from '../client/support/fake-server.js';
 import type { FakeServer } from '../client/support/fake-server.js';
-import { buildPage, launchChromium, screenshotPath, serveDir } from './support/browser.js';
+import { buildPage, launchChromium, recordMicTracks, screenshotPath, serveDir } from './support/browser.js';
 import { saveSettingsScript, snapshotHooks } from './support/browser.js';
 import type { PageHooks } from './support/browser.js';
 
@@ -64,7 +64,8 @@ describe('browser page against the fake agent server', () => {
       assert.ok(hooks.framesSent > 50, `frames sent: ${hooks.framesSent}`);
       assert.ok(hooks.samplesPlayed > 0);
       assert.equal((await tab.locator('#transcript li.user').count()) > 0, true);
-      assert.ok((await tab.locator('#latency-chart rect.bar').count()) > 0, 'latency bars drawn');
+      assert.equal(await tab.locator('#latency-chart g.turn-bar').count(), 1, 'one latency bar for the one turn');
+      assert.ok((await tab.locator('#latency-chart g.turn-bar rect.bar').count()) > 0, 'its segments drawn');
       const settings = server.sessions.at(-1)?.received.find((r) => r.kind === 'json');
       assert.deepEqual(settings?.kind === 'json' ? settings.message['audio'] : undefined, {
         input: { encoding: 'linear16', sample_rate: 16000 },
@@ -73,10 +74,12 @@ describe('browser page against the fake agent server', () => {
       assert.equal(server.sessions.at(-1)?.protocol, 'token');
       await tab.screenshot({ path: await screenshotPath('page-fake.png'), fullPage: true });
 
-      // Barge-in: 3 s of agent audio queued, then UserStartedSpeaking drops what was not played.
+      // Barge-in: 3 s of agent audio queued, then UserStartedSpeaking drops what was not played;
+      // the interrupted reply's LatencyReport (Parley sends one) adds no bar.
       const session = server.sessions.at(-1);
       assert.ok(session);
       const before = await tab.evaluate(snapshotHooks);
+      session.send({ type: 'AgentStartedSpeaking', total_latency: 0.3, tts_latency: 0.1, ttt_latency: 0.2 });
       const tone = Buffer.alloc(24000 * 2 * 3);
       for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
       for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
@@ -85,12 +88,17 @@ describe('browser page against the fake agent server', () => {
         before.samplesScheduled + 24000 * 3,
       );
       session.send({ type: 'UserStartedSpeaking' });
+      session.send({ type: 'LatencyReport', total_latency: 0.3, tts_latency: 0.1, ttt_text_latency: 0.2 });
       await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.flushes > 0);
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['LatencyReport'] === 2);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const flushed = await tab.evaluate(snapshotHooks);
       assert.equal(flushed.flushes, 1);
       assert.ok(flushed.samplesPlayed - before.samplesPlayed < 24000 * 2, 'the queued audio was not all played');
-      assert.equal(flushed.state, 'listening');
+      assert.equal(flushed.state, 'user-speaking');
+      assert.equal(await tab.locator('#agent-state').innerText(), 'you are speaking');
+      assert.equal(flushed.latencies.length, 1, 'a barge-in adds no latency bar');
+      assert.equal(await tab.locator('#latency-chart g.turn-bar').count(), 1);
     } finally {
       await browser.close();
     }
@@ -119,6 +127,56 @@ describe('browser page against the fake agent server', () => {
       );
       const hooks = await tab.evaluate(snapshotHooks);
       assert.match(hooks.transcript.find((l) => l.kind === 'user')?.text ?? '', /^I heard \d/);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("shows the server's Error verbatim when it ends the session, and is ready to start again", async () => {
+    const browser = await launchChromium(join(dir, 'tone.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(recordMicTracks);
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      const next = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      const session = await next;
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+      const description = 'Every LLM of the think chain failed: <upstream said no>';
+      session.send({ type: 'Error', code: 'FAILED_TO_THINK', description });
+      session.socket.close(1000);
+      await tab.locator('#transcript li.error', { hasText: description }).waitFor();
+      await tab.locator('#transcript li.notice', { hasText: 'The server ended the session' }).waitFor();
+      await tab.getByRole('button', { name: 'Start' }).waitFor();
+      await tab.waitForFunction(() => {
+        const tracks = (globalThis as unknown as { __micTracks: { readyState: string }[] }).__micTracks;
+        return tracks.length > 0 && tracks.every((t) => t.readyState === 'ended');
+      });
+      assert.ok(await tab.getByLabel('Type a message').isDisabled(), 'nothing to type into without a session');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('Save confirms; a JSON error shows beside the functions field and nothing starts', async () => {
+    const browser = await launchChromium(join(dir, 'tone.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      await tab.locator('#settings-panel summary').click();
+      await tab.locator('textarea[name="functions"]').fill('[{"name": "f",]');
+      await tab.getByRole('button', { name: 'Save' }).click();
+      await tab.locator('#functions-error').waitFor();
+      assert.match(await tab.locator('#functions-error').innerText(), /^Functions: /);
+      assert.equal(await tab.locator('textarea[name="functions"]').getAttribute('aria-invalid'), 'true');
+      assert.equal(await tab.locator('#save-status').innerText(), '');
+      await tab.getByRole('button', { name: 'Start' }).click();
+      assert.equal(await tab.getByRole('button', { name: 'Start' }).count(), 1, 'no session with broken settings');
+      await tab.locator('textarea[name="functions"]').fill('[]');
+      await tab.getByRole('button', { name: 'Save' }).click();
+      await tab.locator('#save-status', { hasText: 'Saved' }).waitFor();
+      assert.ok(await tab.locator('#functions-error').isHidden());
     } finally {
       await browser.close();
     }

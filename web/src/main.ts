@@ -1,15 +1,26 @@
-import { AgentClient, PlaybackQueue } from '../../src/client/index.js';
-import type { FunctionCallRequestItem } from '../../src/client/index.js';
-import { renderLatencyChart } from './chart.js';
+import { AgentClient, AgentEvents, PlaybackQueue, resolveAgentUrl } from '../../src/client/index.js';
+import type { AgentEventMap, FunctionCallRequestItem } from '../../src/client/index.js';
+import { renderLatencyChart, turnLatency } from './chart.js';
 import type { TurnLatency } from './chart.js';
+import { EventLog } from './event-log.js';
 import { startMicrophone } from './mic.js';
 import type { MicFrame, Microphone } from './mic.js';
-import { buildSettings, loadSettings, OUTPUT_RATE, saveSettings } from './settings.js';
+import { fetchModels, whyRefused } from './server-check.js';
+import type { OfferedModel, Stage } from './server-check.js';
+import { buildSettings, loadSettings, OUTPUT_RATE, saveSettings, SettingsError } from './settings.js';
 import type { PageSettings } from './settings.js';
-import { addLine } from './transcript.js';
-import type { LineKind } from './transcript.js';
+import { Transcript } from './transcript.js';
 
-type AgentState = 'idle' | 'listening' | 'thinking' | 'speaking';
+type AgentState = 'idle' | 'connecting' | 'listening' | 'user-speaking' | 'thinking' | 'speaking';
+
+const STATE_TEXT: Record<AgentState, string> = {
+  idle: 'idle',
+  connecting: 'connecting',
+  listening: 'listening',
+  'user-speaking': 'you are speaking',
+  thinking: 'thinking',
+  speaking: 'speaking',
+};
 
 function byId<T extends HTMLElement | SVGElement>(id: string): T {
   const node = document.getElementById(id);
@@ -18,36 +29,56 @@ function byId<T extends HTMLElement | SVGElement>(id: string): T {
 }
 
 const ui = {
-  status: byId<HTMLSpanElement>('status'),
+  status: byId<HTMLParagraphElement>('status'),
   state: byId<HTMLSpanElement>('agent-state'),
   session: byId<HTMLButtonElement>('session'),
   ptt: byId<HTMLButtonElement>('ptt'),
   level: byId<HTMLDivElement>('level'),
-  transcript: byId<HTMLOListElement>('transcript'),
   chart: byId<SVGSVGElement>('latency-chart'),
+  say: byId<HTMLFormElement>('say'),
+  message: byId<HTMLInputElement>('message'),
+  send: byId<HTMLButtonElement>('send'),
   form: byId<HTMLFormElement>('settings'),
-  settingsError: byId<HTMLParagraphElement>('settings-error'),
+  panel: byId<HTMLDetailsElement>('settings-panel'),
+  saved: byId<HTMLSpanElement>('save-status'),
+  modelsStatus: byId<HTMLParagraphElement>('models-status'),
+  filter: byId<HTMLInputElement>('event-filter'),
+  copy: byId<HTMLButtonElement>('copy-events'),
+  clear: byId<HTMLButtonElement>('clear-events'),
+  copyStatus: byId<HTMLSpanElement>('copy-status'),
 };
+
+const transcript = new Transcript(byId<HTMLOListElement>('transcript'));
+const log = new EventLog(byId<HTMLOListElement>('events'), byId<HTMLSpanElement>('event-count'));
+
+/** The reply now playing: it gets a latency bar only if it answered the user and played to its end. */
+interface Reply {
+  answersUser: boolean;
+  audioDone: boolean;
+  interrupted: boolean;
+}
 
 interface Live {
   client: AgentClient;
   playback: PlaybackQueue;
   playCtx: AudioContext;
   mic: Microphone | undefined;
+  opened: boolean;
+  ended: boolean;
+  userTurn: boolean;
+  reply: Reply | undefined;
 }
 
 let live: Live | undefined;
 let state: AgentState = 'idle';
-let audioDone = true;
 let pttHeld = false;
 let level = 0;
-let openTurn: TurnLatency | undefined;
 const latencies: TurnLatency[] = [];
-const transcript: { kind: LineKind; text: string }[] = [];
 const counts = { events: 0, framesSent: 0, bytesReceived: 0 };
 const eventsByType: Record<string, number> = {};
+const finished = { samplesScheduled: 0, samplesPlayed: 0, flushes: 0 };
 
-/** Read by the browser test: live counters of what the page did. */
+/** Read by the browser tests: live counters of what the page did. */
 const hooks = {
   get events() {
     return counts.events;
@@ -71,10 +102,10 @@ const hooks = {
   get state() {
     return state;
   },
-  transcript,
+  transcript: transcript.rows,
   latencies,
+  log: log.entries,
 };
-const finished = { samplesScheduled: 0, samplesPlayed: 0, flushes: 0 };
 (window as unknown as { __parley: typeof hooks }).__parley = hooks;
 
 function mode(): 'hands-free' | 'push-to-talk' {
@@ -84,32 +115,22 @@ function mode(): 'hands-free' | 'push-to-talk' {
 
 function setState(next: AgentState): void {
   state = next;
-  ui.state.textContent = next;
+  ui.state.textContent = STATE_TEXT[next];
   ui.state.dataset['state'] = next;
 }
 
-function line(kind: LineKind, text: string): void {
-  transcript.push({ kind, text });
-  addLine(ui.transcript, kind, text);
+function setStatus(text: string): void {
+  ui.status.textContent = text;
 }
 
-function recordLatency(patch: Omit<TurnLatency, 'turn' | 'totalMs'> & { totalMs?: number }): void {
-  const turn = openTurn ?? { turn: latencies.length + 1, totalMs: 0 };
-  if (!openTurn) {
-    latencies.push(turn);
-    openTurn = turn;
-  }
-  for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined) (turn as unknown as Record<string, number>)[key] = value;
-  }
-  renderLatencyChart(ui.chart, latencies);
+function send(client: AgentClient, message: { type: string } & Record<string, unknown>): void {
+  log.json('out', message);
+  client.sendJson(message);
 }
-
-const seconds = (s: number | undefined): number | undefined => (s === undefined ? undefined : s * 1000);
 
 function answerFunctions(client: AgentClient, mocks: Map<string, unknown>, calls: FunctionCallRequestItem[]): void {
   for (const call of calls) {
-    line('function', `${call.name}(${call.arguments})${call.client_side ? '' : ' on the server'}`);
+    transcript.call({ id: call.id, name: call.name, arguments: call.arguments, where: call.client_side ? 'client' : 'server' });
     if (!call.client_side) continue;
     const mock = mocks.get(call.name);
     const content =
@@ -118,14 +139,13 @@ function answerFunctions(client: AgentClient, mocks: Map<string, unknown>, calls
         : typeof mock === 'string'
           ? mock
           : JSON.stringify(mock);
-    client.functionCallResponse({ id: call.id, name: call.name, content });
-    line('result', `${call.name} → ${content}`);
+    send(client, { type: 'FunctionCallResponse', id: call.id, name: call.name, content });
+    transcript.result(call.id, call.name, content);
   }
 }
 
-function agentUrl(): string {
-  const param = new URLSearchParams(location.search).get('url');
-  if (param) return param;
+function agentUrl(page: PageSettings): string {
+  if (page.url.trim()) return page.url.trim();
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/v1/agent/converse`;
 }
@@ -137,118 +157,188 @@ function onMicFrame(frame: MicFrame): void {
   // Released press-to-talk sends silence, so the server's end of turn still fires on time.
   const speaking = mode() === 'hands-free' || pttHeld;
   client.send(speaking ? frame.pcm : new ArrayBuffer(frame.pcm.byteLength));
+  log.binary('out', frame.pcm.byteLength);
   counts.framesSent += 1;
 }
 
-async function start(): Promise<void> {
-  const page = readForm();
-  let built;
-  try {
-    built = buildSettings(page);
-  } catch (error) {
-    showSettingsError(error);
-    return;
+function setLive(on: boolean): void {
+  ui.session.textContent = on ? 'Stop' : 'Start';
+  ui.session.classList.toggle('stop', on);
+  ui.ptt.disabled = !on || mode() !== 'push-to-talk';
+  if (!on) {
+    ui.message.disabled = true;
+    ui.send.disabled = true;
   }
-  ui.session.disabled = true;
-  const playCtx = new AudioContext();
-  await playCtx.resume();
-  const playback = new PlaybackQueue(playCtx, { sampleRate: OUTPUT_RATE });
-  const client = new AgentClient({ url: agentUrl(), key: page.key || undefined, auth: 'subprotocol' });
-  live = { client, playback, playCtx, mic: undefined };
-  const settings = built.settings;
-  client.on('Open', () => {
-    ui.status.textContent = 'connected';
-    client.configure(settings);
-  });
-  attach(client, playback, built.mocks);
-  try {
-    live.mic = await startMicrophone(onMicFrame);
-  } catch (error) {
-    line('error', `Microphone: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  ui.session.textContent = 'Stop';
-  ui.session.disabled = false;
-  ui.ptt.disabled = mode() !== 'push-to-talk';
 }
 
-function attach(client: AgentClient, playback: PlaybackQueue, mocks: Map<string, unknown>): void {
-  for (const name of [
-    'Welcome', 'SettingsApplied', 'ConversationText', 'History', 'UserStartedSpeaking', 'AgentThinking',
-    'FunctionCallRequest', 'FunctionCallResponse', 'FunctionCallCancelled', 'AgentStartedSpeaking',
-    'AgentAudioDone', 'LatencyReport', 'PromptUpdated', 'ThinkUpdated', 'SpeakUpdated', 'ListenUpdated',
-    'InjectionRefused', 'Warning', 'Error', 'Unhandled', 'Audio',
-  ] as const) {
-    client.on(name, () => {
-      counts.events += 1;
-      eventsByType[name] = (eventsByType[name] ?? 0) + 1;
-    });
-  }
-  client.on('SettingsApplied', () => setState('listening'));
-  client.on('UserStartedSpeaking', () => {
-    playback.flush();
-    audioDone = true;
-    openTurn = undefined;
-    setState('listening');
-  });
-  client.on('ConversationText', (m) => {
-    line(m.role, m.content);
-    if (m.role === 'user') setState('thinking');
-  });
-  client.on('AgentThinking', (m) => {
-    setState('thinking');
-    if (m.content) line('notice', `thinking: ${m.content}`);
-  });
-  client.on('FunctionCallRequest', (m) => {
-    setState('thinking');
-    answerFunctions(client, mocks, m.functions);
-  });
-  client.on('FunctionCallResponse', (m) => line('result', `${m.name} → ${m.content}`));
-  client.on('FunctionCallCancelled', (m) => line('notice', `cancelled: ${m.functions.map((f) => f.name).join(', ')}`));
-  client.on('AgentStartedSpeaking', (m) => {
-    openTurn = undefined;
-    recordLatency({ totalMs: m.total_latency * 1000, thinkMs: m.ttt_latency * 1000, ttsMs: m.tts_latency * 1000 });
-  });
-  client.on('LatencyReport', (m) => {
-    recordLatency({
-      totalMs: seconds(m.total_latency),
-      sttMs: seconds(m.stt_latency),
-      thinkMs: seconds(m.ttt_text_latency ?? m.ttt_token_latency),
-      ttsMs: seconds(m.tts_latency),
-    });
-    openTurn = undefined;
-  });
-  client.on('Audio', (data) => {
-    counts.bytesReceived += data.byteLength;
-    audioDone = false;
-    playback.push(data);
-    setState('speaking');
-  });
-  client.on('AgentAudioDone', () => {
-    audioDone = true;
-  });
-  client.on('InjectionRefused', (m) => line('notice', `injection refused${m.message ? `: ${m.message}` : ''}`));
-  client.on('Warning', (m) => line('notice', `${m.code}: ${m.description}`));
-  client.on('Error', (m) => line('error', `${m.code}: ${m.description}`));
-  client.on('Close', (m) => {
-    ui.status.textContent = m.willReconnect ? 'reconnecting' : `closed (${m.code})`;
-    if (!m.willReconnect) void stop();
-  });
-}
-
-async function stop(): Promise<void> {
-  const current = live;
-  if (!current) return;
-  live = undefined;
+/**
+ * Every way a session ends comes here once: the socket, the microphone and the audio are
+ * released and the page is ready to start again; `note` says why, in the conversation.
+ */
+function finish(current: Live, note?: { kind: 'notice' | 'error'; text: string }): void {
+  if (current.ended) return;
+  current.ended = true;
+  if (live === current) live = undefined;
   finished.samplesScheduled = current.playback.samplesScheduled;
   finished.samplesPlayed = current.playback.samplesPlayed;
   finished.flushes = current.playback.flushes;
   current.client.disconnect();
   current.playback.flush();
-  await current.mic?.stop();
-  await current.playCtx.close();
+  void current.mic?.stop().catch(() => undefined);
+  void current.playCtx.close().catch(() => undefined);
+  transcript.dropLive();
   setState('idle');
-  ui.session.textContent = 'Start';
-  ui.ptt.disabled = true;
+  setLive(false);
+  setStatus(note?.text ?? 'Stopped. Press Start to talk again.');
+  if (note) transcript.note(note.kind, note.text);
+}
+
+function start(): void {
+  const page = readForm();
+  let built;
+  let client: AgentClient;
+  try {
+    built = buildSettings(page);
+    client = new AgentClient({ url: agentUrl(page), key: page.key || undefined, auth: 'subprotocol' });
+  } catch (error) {
+    showFieldError(error instanceof SettingsError ? error.field : 'url', error);
+    return;
+  }
+  clearFieldErrors();
+  // Created in the click, so the browser lets it play.
+  const playCtx = new AudioContext();
+  void playCtx.resume();
+  const playback = new PlaybackQueue(playCtx, { sampleRate: OUTPUT_RATE });
+  const current: Live = { client, playback, playCtx, mic: undefined, opened: false, ended: false, userTurn: false, reply: undefined };
+  live = current;
+  setState('connecting');
+  setStatus(`Connecting to ${client.url}…`);
+  setLive(true);
+  const settings = built.settings;
+  client.on('Open', () => {
+    current.opened = true;
+    log.json('in', { type: 'Open' });
+    setStatus(`Connected to ${client.url}`);
+    send(client, { type: 'Settings', ...settings });
+  });
+  attach(current, built.mocks);
+  startMicrophone(onMicFrame).then(
+    (mic) => {
+      if (current.ended) void mic.stop().catch(() => undefined);
+      else current.mic = mic;
+    },
+    (error: unknown) => {
+      const why = error instanceof Error ? error.message : String(error);
+      finish(current, { kind: 'error', text: `The microphone could not be opened (${why}). Allow it for this page and press Start again.` });
+    },
+  );
+}
+
+/** JSON events from the server, logged as they came; Open, Close, Error and Audio are logged by their own handlers. */
+const JSON_EVENTS = Object.values(AgentEvents).filter(
+  (name): name is Exclude<keyof AgentEventMap, 'Open' | 'Close' | 'Error' | 'Audio'> => !['Open', 'Close', 'Error', 'Audio'].includes(name),
+);
+
+function attach(current: Live, mocks: Map<string, unknown>): void {
+  const { client, playback } = current;
+  const count = (name: string): void => {
+    counts.events += 1;
+    eventsByType[name] = (eventsByType[name] ?? 0) + 1;
+  };
+  for (const name of JSON_EVENTS) {
+    client.on(name, (message: object) => {
+      count(name);
+      log.json('in', message);
+    });
+  }
+  client.on('Audio', (data) => {
+    count('Audio');
+    log.binary('in', data.byteLength);
+    counts.bytesReceived += data.byteLength;
+    playback.push(data);
+    setState('speaking');
+  });
+  client.on('SettingsApplied', () => {
+    setState('listening');
+    ui.message.disabled = false;
+    ui.send.disabled = false;
+  });
+  client.on('UserStartedSpeaking', () => {
+    if (current.reply && !current.reply.audioDone) {
+      current.reply.interrupted = true;
+      transcript.note('notice', 'interrupted');
+    }
+    playback.flush();
+    setState('user-speaking');
+    transcript.userSpeaking();
+  });
+  client.on('ConversationText', (m) => {
+    if (m.role === 'user') {
+      transcript.user(m.content);
+      current.userTurn = true;
+      setState('thinking');
+    } else {
+      transcript.agent(m.content);
+    }
+  });
+  client.on('AgentThinking', (m) => {
+    setState('thinking');
+    if (m.content) transcript.note('notice', `thinking: ${m.content}`);
+  });
+  client.on('FunctionCallRequest', (m) => {
+    setState('thinking');
+    answerFunctions(client, mocks, m.functions);
+  });
+  client.on('FunctionCallResponse', (m) => transcript.result(m.id ?? '', m.name, m.content));
+  client.on('FunctionCallCancelled', (m) => transcript.note('notice', `cancelled: ${m.functions.map((f) => f.name).join(', ')}`));
+  client.on('AgentStartedSpeaking', () => {
+    current.reply = { answersUser: current.userTurn, audioDone: false, interrupted: false };
+    current.userTurn = false;
+  });
+  client.on('AgentAudioDone', () => {
+    if (current.reply) current.reply.audioDone = true;
+  });
+  client.on('LatencyReport', (m) => {
+    // An interrupted reply is reported too; a greeting answers no one: neither is a turn's bar.
+    const reply = current.reply;
+    current.reply = undefined;
+    if (!reply?.answersUser || !reply.audioDone || reply.interrupted) return;
+    latencies.push(turnLatency(latencies.length + 1, m));
+    renderLatencyChart(ui.chart, latencies);
+  });
+  client.on('InjectionRefused', (m) => transcript.note('notice', `message refused${m.message ? `: ${m.message}` : ''}`));
+  client.on('Warning', (m) => {
+    if (m.code === 'NO_SPEECH_RECOGNIZED') {
+      transcript.dropLive();
+      setState('listening');
+    }
+    transcript.note('notice', m.description);
+  });
+  client.on('Error', (m) => {
+    count('Error');
+    log.json('in', { type: 'Error', code: m.code, description: m.description });
+    // A failed socket is explained by its close; a server's Error is shown as it came.
+    if (m.code !== 'SOCKET_ERROR') transcript.note('error', m.description);
+  });
+  client.on('Close', (m) => {
+    log.json('in', { type: 'Close', code: m.code, reason: m.reason });
+    if (current.ended) return;
+    if (!current.opened) {
+      finish(current);
+      setStatus(`Checking why ${client.url} refused the connection…`);
+      void whyRefused(client.url, readForm().key).then((text) => {
+        transcript.note('error', text);
+        if (!live) setStatus(text);
+      });
+      return;
+    }
+    finish(
+      current,
+      m.code === 1000
+        ? { kind: 'notice', text: 'The server ended the session. Press Start to talk again.' }
+        : { kind: 'error', text: `The connection to ${client.url} was lost (close ${m.code}${m.reason ? `: ${m.reason}` : ''}). Press Start to try again.` },
+    );
+  });
 }
 
 function readForm(): PageSettings {
@@ -259,11 +349,13 @@ function readForm(): PageSettings {
     return typeof entry === 'string' ? entry : '';
   };
   return {
+    url: value('url'),
     key: value('key'),
     prompt: value('prompt'),
     greeting: value('greeting'),
     voice: value('voice'),
     listenProvider: value('listenProvider'),
+    listenModel: value('listenModel'),
     speakProvider: value('speakProvider'),
     thinkProvider: value('thinkProvider'),
     thinkModel: value('thinkModel'),
@@ -278,16 +370,98 @@ function fillForm(settings: PageSettings): void {
   }
 }
 
-function showSettingsError(error: unknown): void {
-  ui.settingsError.hidden = false;
-  ui.settingsError.textContent = error instanceof Error ? error.message : String(error);
-  byId<HTMLDetailsElement>('settings-panel').open = true;
+function fieldOf(name: string): HTMLInputElement | HTMLTextAreaElement | undefined {
+  const field = ui.form.elements.namedItem(name);
+  return field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement ? field : undefined;
 }
+
+function clearFieldErrors(): void {
+  for (const note of ui.form.querySelectorAll<HTMLElement>('.field-error')) {
+    note.hidden = true;
+    note.textContent = '';
+  }
+  for (const field of ui.form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+}
+
+function showFieldError(name: keyof PageSettings, error: unknown): void {
+  clearFieldErrors();
+  ui.saved.textContent = '';
+  const note = document.getElementById(`${name}-error`);
+  const field = fieldOf(name);
+  if (note) {
+    note.hidden = false;
+    note.textContent = error instanceof Error ? error.message : String(error);
+  }
+  ui.panel.open = true;
+  field?.setAttribute('aria-invalid', 'true');
+  field?.focus();
+}
+
+// ---- provider and model lists from the server ----------------------------------------------
+
+const MODEL_FIELD: Record<Stage, { provider: keyof PageSettings; model: keyof PageSettings }> = {
+  listen: { provider: 'listenProvider', model: 'listenModel' },
+  think: { provider: 'thinkProvider', model: 'thinkModel' },
+  speak: { provider: 'speakProvider', model: 'voice' },
+};
+const offered: Record<Stage, OfferedModel[]> = { listen: [], think: [], speak: [] };
+
+function options(list: HTMLDataListElement, items: { value: string; label: string }[]): void {
+  list.replaceChildren(
+    ...items.map(({ value, label }) => {
+      const option = document.createElement('option');
+      option.value = value;
+      option.label = label;
+      return option;
+    }),
+  );
+}
+
+function fillLists(stage: Stage): void {
+  const providers = [...new Set(offered[stage].map((m) => m.provider))];
+  options(byId<HTMLDataListElement>(`${stage}-providers`), [
+    { value: 'local', label: "this server's best local engine" },
+    ...providers.map((p) => ({ value: p, label: offered[stage].filter((m) => m.provider === p).length > 1 ? `${p} models` : p })),
+  ]);
+  const chosen = fieldOf(MODEL_FIELD[stage].provider)?.value ?? '';
+  options(
+    byId<HTMLDataListElement>(`${stage}-models`),
+    offered[stage].filter((m) => m.provider === chosen).map((m) => ({ value: m.id, label: m.name })),
+  );
+}
+
+let listsAsked = 0;
+async function loadLists(): Promise<void> {
+  const asked = ++listsAsked;
+  const page = readForm();
+  let url: string;
+  try {
+    url = resolveAgentUrl(agentUrl(page));
+  } catch {
+    ui.modelsStatus.textContent = 'The server URL is not a valid address.';
+    return;
+  }
+  const stages: Stage[] = ['listen', 'think', 'speak'];
+  const results = await Promise.allSettled(stages.map((stage) => fetchModels(url, page.key, stage)));
+  if (asked !== listsAsked) return;
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  results.forEach((result, i) => {
+    const stage = stages[i];
+    if (stage === undefined) return;
+    offered[stage] = result.status === 'fulfilled' ? result.value : [];
+    fillLists(stage);
+  });
+  ui.modelsStatus.textContent = failed
+    ? `Could not load the server's provider lists (${failed.reason instanceof Error ? failed.reason.message : String(failed.reason)}); any name can still be typed.`
+    : 'Pick a provider and model from the lists (what this server offers), or type any name.';
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
 
 function tick(): void {
   ui.level.style.width = `${Math.min(100, Math.round(Math.sqrt(level) * 140))}%`;
   level *= 0.92;
-  if (state === 'speaking' && audioDone && live && !live.playback.playing) setState('listening');
+  if (state === 'speaking' && live && !live.playback.playing && (live.reply === undefined || live.reply.audioDone)) setState('listening');
   requestAnimationFrame(tick);
 }
 
@@ -297,13 +471,42 @@ ui.form.addEventListener('submit', (event) => {
   try {
     buildSettings(page);
   } catch (error) {
-    showSettingsError(error);
+    showFieldError(error instanceof SettingsError ? error.field : 'functions', error);
     return;
   }
-  ui.settingsError.hidden = true;
+  clearFieldErrors();
   saveSettings(localStorage, page);
+  ui.saved.textContent = `Saved at ${new Date().toLocaleTimeString()}; used when the next session starts.`;
+  void loadLists();
 });
-ui.session.addEventListener('click', () => void (live ? stop() : start()));
+for (const name of ['url', 'key'] as const) fieldOf(name)?.addEventListener('change', () => void loadLists());
+for (const stage of ['listen', 'think', 'speak'] as const) {
+  fieldOf(MODEL_FIELD[stage].provider)?.addEventListener('input', () => fillLists(stage));
+}
+ui.session.addEventListener('click', () => {
+  if (live) finish(live);
+  else start();
+});
+ui.say.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const content = ui.message.value.trim();
+  if (!live || content === '') return;
+  send(live.client, { type: 'InjectUserMessage', content });
+  ui.message.value = '';
+});
+ui.filter.addEventListener('input', () => log.setFilter(ui.filter.value));
+ui.copy.addEventListener('click', () => {
+  const text = log.text();
+  navigator.clipboard.writeText(text).then(
+    () => {
+      ui.copyStatus.textContent = `Copied ${text === '' ? 0 : text.split('\n').length} events.`;
+    },
+    (error: unknown) => {
+      ui.copyStatus.textContent = `Copy failed: ${error instanceof Error ? error.message : String(error)}`;
+    },
+  );
+});
+ui.clear.addEventListener('click', () => log.clear());
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
   radio.addEventListener('change', () => {
     ui.ptt.disabled = !live || mode() !== 'push-to-talk';
@@ -312,21 +515,30 @@ for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mod
 const hold = (held: boolean) => () => {
   pttHeld = held;
   ui.ptt.classList.toggle('held', held);
+  ui.ptt.setAttribute('aria-pressed', String(held));
 };
 ui.ptt.addEventListener('pointerdown', hold(true));
 ui.ptt.addEventListener('pointerup', hold(false));
 ui.ptt.addEventListener('pointerleave', hold(false));
 const typing = (): boolean => document.activeElement instanceof HTMLInputElement || document.activeElement instanceof HTMLTextAreaElement;
+const holdKey = (event: KeyboardEvent): boolean => event.code === 'Space' && !typing() && mode() === 'push-to-talk' && live !== undefined;
 window.addEventListener('keydown', (event) => {
-  if (event.code === 'Space' && !event.repeat && !typing() && mode() === 'push-to-talk' && live) {
-    event.preventDefault();
-    hold(true)();
-  }
+  if (!holdKey(event)) return;
+  // Space would also press the focused button; here it only holds the microphone open.
+  event.preventDefault();
+  if (!event.repeat) hold(true)();
 });
 window.addEventListener('keyup', (event) => {
-  if (event.code === 'Space' && !typing()) hold(false)();
+  if (!holdKey(event)) return;
+  event.preventDefault();
+  hold(false)();
 });
 
-fillForm(loadSettings(localStorage));
+const saved = loadSettings(localStorage);
+const urlParam = new URLSearchParams(location.search).get('url');
+if (urlParam && !saved.url) saved.url = urlParam;
+fillForm(saved);
 renderLatencyChart(ui.chart, latencies);
+setStatus('Press Start to talk to the agent, or type once connected.');
+void loadLists();
 requestAnimationFrame(tick);

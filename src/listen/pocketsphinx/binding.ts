@@ -14,15 +14,24 @@ export interface PocketsphinxLibrary {
   setJsgfString(decoder: unknown, name: string, jsgf: string): number;
   setSearch(decoder: unknown, name: string): number;
   getSearch(decoder: unknown): string | null;
+  /** The decoder's feature extractor (feat_t *). */
+  getFeat(decoder: unknown): unknown;
+  /** Sets the running cepstral mean (cmn_live_set: 13 floats). */
+  cmnLiveSet(cmn: unknown, mean: Float32Array): void;
+  /** Reads the current cepstral mean, live or that of the last whole-utterance (batch) pass. */
+  cmnLiveGet(cmn: unknown, mean: Float32Array): void;
 }
 
 export const LIBRARY_NAME = 'libpocketsphinx.so.3';
+/** The cepstral mean normalization (cmn_*) lives in sphinxbase. */
+export const SPHINXBASE_NAME = 'libsphinxbase.so.3';
 
 let library: PocketsphinxLibrary | undefined;
 
 export function pocketsphinxLibrary(): PocketsphinxLibrary {
   if (library !== undefined) return library;
   const lib = koffi.load(LIBRARY_NAME);
+  const sphinxbase = koffi.load(SPHINXBASE_NAME);
   const psArgs = lib.func('const void *ps_args(void)');
   const cmdLnInit = lib.func('void *cmd_ln_init(void *inout, const void *defn, int strict, ...)');
   const getHyp = lib.func('const char *ps_get_hyp(void *ps, _Out_ int *score)');
@@ -44,6 +53,9 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
     setJsgfString: lib.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
     setSearch: lib.func('int ps_set_search(void *ps, const char *name)'),
     getSearch: lib.func('const char *ps_get_search(void *ps)'),
+    getFeat: lib.func('void *ps_get_feat(void *ps)'),
+    cmnLiveSet: sphinxbase.func('void cmn_live_set(void *cmn, const float *vec)'),
+    cmnLiveGet: sphinxbase.func('void cmn_live_get(void *cmn, _Out_ float *vec)'),
   };
   return library;
 }

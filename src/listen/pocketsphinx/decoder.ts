@@ -1,6 +1,7 @@
-// One pocketsphinx decoder (open-vocabulary LM, or JSGF grammars only) and the bounded set of them
-// each thread reuses, since loading one costs ~0.2 s and 92 MB with the LM (27 MB without).
+// One pocketsphinx decoder (open-vocabulary LM plus JSGF grammar searches) and the bounded set of
+// them each thread reuses, since loading one costs ~0.2 s and 92 MB.
 import { createHash } from 'node:crypto';
+import koffi from 'koffi';
 import { pocketsphinxLibrary } from './binding.js';
 
 export const DEBIAN_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -19,26 +20,47 @@ export const DEFAULT_MODEL: PocketsphinxModel = {
   dict: `${DEBIAN_MODEL_DIR}/cmudict-en-us.dict`,
 };
 
+/**
+ * Where sphinxbase 0.8+5prealpha keeps the CMN state in its feat_t (x86-64), which it does not
+ * expose otherwise: checked against fields of known value when a decoder loads.
+ */
+const FEAT = { cepsize: 16, cmnType: 68, cmnStruct: 88 } as const;
+const CMN_STRUCT_VECLEN = 28;
+const CMN_BATCH = 1;
+
 export class PocketsphinxDecoder {
   private readonly grammars = new Set<string>();
-  private readonly lmSearch: string | undefined;
+  private readonly lmSearch: string;
+  private readonly feat: unknown;
+  private readonly cmn: unknown;
+  /** The model's starting cepstral mean (its -cmninit), for a session with no estimate yet. */
+  readonly initialMean: Float32Array;
   private inUtterance = false;
 
   private constructor(
     private readonly config: unknown,
     private readonly handle: unknown,
-    withLanguageModel: boolean,
   ) {
-    this.lmSearch = withLanguageModel ? (pocketsphinxLibrary().getSearch(handle) ?? '_default') : undefined;
+    const ps = pocketsphinxLibrary();
+    this.lmSearch = ps.getSearch(handle) ?? '_default';
+    this.feat = ps.getFeat(handle);
+    const cepsize = koffi.decode(this.feat, FEAT.cepsize, 'int') as number;
+    const cmnType = koffi.decode(this.feat, FEAT.cmnType, 'int') as number;
+    const cmn: unknown = koffi.decode(this.feat, FEAT.cmnStruct, 'void *');
+    if (cmn === null || cepsize < 1 || cepsize > 64 || cmnType !== CMN_BATCH || koffi.decode(cmn, CMN_STRUCT_VECLEN, 'int') !== cepsize) {
+      throw new Error('this libsphinxbase lays out its feature state differently than 0.8+5prealpha');
+    }
+    this.cmn = cmn;
+    this.initialMean = new Float32Array(cepsize);
+    ps.cmnLiveGet(cmn, this.initialMean);
   }
 
-  /** `withLanguageModel: false` loads a decoder for grammars only, without the open LM. */
-  static load(model: PocketsphinxModel = DEFAULT_MODEL, withLanguageModel = true): PocketsphinxDecoder {
+  static load(model: PocketsphinxModel = DEFAULT_MODEL): PocketsphinxDecoder {
     const ps = pocketsphinxLibrary();
     // -fwdflat/-bestpath off: final text 10-175 ms after speech instead of up to 875 ms, same WER.
     const config = ps.cmdLnInit([
       '-hmm', model.hmm,
-      ...(withLanguageModel ? ['-lm', model.lm] : []),
+      '-lm', model.lm,
       '-dict', model.dict,
       '-fwdflat', 'no',
       '-bestpath', 'no',
@@ -50,27 +72,28 @@ export class PocketsphinxDecoder {
       ps.cmdLnFree(config);
       throw new Error(`pocketsphinx could not load its model from ${model.hmm}`);
     }
-    return new PocketsphinxDecoder(config, handle, withLanguageModel);
+    return new PocketsphinxDecoder(config, handle);
   }
 
-  /** Decode the next utterances with this JSGF grammar, or with the open LM when undefined. */
-  useGrammar(jsgf: string | undefined): void {
-    const ps = pocketsphinxLibrary();
-    if (jsgf === undefined) {
-      if (this.lmSearch === undefined) throw new Error('this pocketsphinx decoder was loaded for grammars only');
-      ps.setSearch(this.handle, this.lmSearch);
-      return;
-    }
+  /** Adds a JSGF grammar search to this decoder (once); throws when pocketsphinx rejects it. */
+  addGrammar(jsgf: string): string {
     const name = 'g' + createHash('sha1').update(jsgf).digest('hex').slice(0, 16);
     if (!this.grammars.has(name)) {
-      if (ps.setJsgfString(this.handle, name, jsgf) < 0) throw new Error('pocketsphinx rejected the JSGF grammar');
+      if (pocketsphinxLibrary().setJsgfString(this.handle, name, jsgf) < 0) throw new Error('pocketsphinx rejected the JSGF grammar');
       this.grammars.add(name);
     }
-    if (ps.setSearch(this.handle, name) < 0) throw new Error('pocketsphinx could not switch to the grammar');
+    return name;
   }
 
-  start(): void {
-    if (pocketsphinxLibrary().startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
+  /**
+   * Starts an utterance on the open LM, normalized from `mean` (the session's own estimate):
+   * the running cepstral mean would otherwise carry over from whatever this decoder heard last.
+   */
+  start(mean: Float32Array): void {
+    const ps = pocketsphinxLibrary();
+    if (ps.setSearch(this.handle, this.lmSearch) < 0) throw new Error('pocketsphinx could not switch to its language model');
+    ps.cmnLiveSet(this.cmn, mean);
+    if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
     this.inUtterance = true;
   }
 
@@ -93,6 +116,30 @@ export class PocketsphinxDecoder {
     return this.partial();
   }
 
+  /**
+   * Decodes a whole utterance with a grammar (added here if new) or the open LM (undefined),
+   * normalized by the utterance's own cepstral mean (batch CMN, which pocketsphinx applies only
+   * to whole utterances).
+   */
+  decodeWhole(jsgf: string | undefined, samples: Int16Array): string {
+    const ps = pocketsphinxLibrary();
+    const search = jsgf === undefined ? this.lmSearch : this.addGrammar(jsgf);
+    if (ps.setSearch(this.handle, search) < 0) throw new Error('pocketsphinx could not switch its search');
+    // Streaming audio turns the model's batch CMN into live CMN for good; set it back.
+    koffi.encode(this.feat, FEAT.cmnType, 'int', CMN_BATCH);
+    if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
+    this.inUtterance = true;
+    if (ps.processRaw(this.handle, samples, samples.length, 0, 1) < 0) throw new Error('pocketsphinx failed to process audio');
+    return this.finish();
+  }
+
+  /** The cepstral mean after the last utterance: live-updated, or a whole utterance's own. */
+  mean(): Float32Array {
+    const mean = new Float32Array(this.initialMean.length);
+    pocketsphinxLibrary().cmnLiveGet(this.cmn, mean);
+    return mean;
+  }
+
   free(): void {
     const ps = pocketsphinxLibrary();
     if (this.inUtterance) ps.endUtt(this.handle);
@@ -102,53 +149,41 @@ export class PocketsphinxDecoder {
 }
 
 /**
- * Decoders each thread may hold, by kind. They are loaded on demand up to this bound and never
- * freed: a freed pocketsphinx decoder does not give its memory back to the OS (glibc keeps it), so
+ * Decoders each thread may hold. They are loaded on demand up to this bound and never freed: a
+ * freed pocketsphinx decoder does not give its memory back to the OS (glibc keeps it), so
  * load/free churn made RSS grow round after round of sessions, while a fixed set is reused.
- * A thread decodes one utterance at a time anyway; more decoders only let more utterances be
- * decoded live, and the others catch up from their buffered audio (far faster than real time)
- * when one frees. The LM kind stays available to every thread, grammar sessions included.
+ * Each carries the open LM and the grammar searches of the sessions it served, since a grammar
+ * session decodes with both. A thread decodes one utterance at a time
+ * anyway; more decoders only let more utterances be decoded live, and the others catch up from
+ * their buffered audio (far faster than real time) when one frees.
  */
-export const MAX_DECODERS = { lm: 2, grammar: 6 };
+export const MAX_DECODERS = 4;
 
-type DecoderKind = keyof typeof MAX_DECODERS;
 type Waiter = (decoder: PocketsphinxDecoder) => void;
 
-interface KindPool {
-  idle: PocketsphinxDecoder[];
-  loaded: number;
-  waiters: Waiter[];
-}
+const idle: PocketsphinxDecoder[] = [];
+const waiters: Waiter[] = [];
+let loaded = 0;
 
-const pools: Record<DecoderKind, KindPool> = {
-  lm: { idle: [], loaded: 0, waiters: [] },
-  grammar: { idle: [], loaded: 0, waiters: [] },
-};
-
-const kindOf = (grammar: string | undefined): DecoderKind => (grammar === undefined ? 'lm' : 'grammar');
-
-/** An idle decoder for the open LM (`grammar` undefined) or for JSGF grammars, loading one while under the bound; undefined when all are busy. */
-export function tryAcquireDecoder(grammar: string | undefined): PocketsphinxDecoder | undefined {
-  const kind = kindOf(grammar);
-  const pool = pools[kind];
-  const idle = pool.idle.pop();
-  if (idle !== undefined || pool.loaded >= MAX_DECODERS[kind]) return idle;
-  const decoder = PocketsphinxDecoder.load(DEFAULT_MODEL, kind === 'lm');
-  pool.loaded++;
-  return decoder;
+/** An idle decoder, loading one while under the bound; undefined when all are busy. */
+export function tryAcquireDecoder(): PocketsphinxDecoder | undefined {
+  const decoder = idle.pop();
+  if (decoder !== undefined || loaded >= MAX_DECODERS) return decoder;
+  const fresh = PocketsphinxDecoder.load(DEFAULT_MODEL);
+  loaded++;
+  return fresh;
 }
 
 /**
  * Calls `use` with a decoder now, or once another utterance of this thread releases one (first
  * come, first served). Returns a function that withdraws a request not yet served.
  */
-export function acquireDecoder(grammar: string | undefined, use: Waiter): () => void {
-  const decoder = tryAcquireDecoder(grammar);
+export function acquireDecoder(use: Waiter): () => void {
+  const decoder = tryAcquireDecoder();
   if (decoder !== undefined) {
     use(decoder);
     return () => undefined;
   }
-  const waiters = pools[kindOf(grammar)].waiters;
   waiters.push(use);
   return () => {
     const index = waiters.indexOf(use);
@@ -156,17 +191,15 @@ export function acquireDecoder(grammar: string | undefined, use: Waiter): () => 
   };
 }
 
-/** Returns a decoder acquired for `grammar`: to the first waiting utterance, else idle. */
-export function releaseDecoder(decoder: PocketsphinxDecoder, grammar: string | undefined): void {
+/** Returns an acquired decoder: to the first waiting utterance, else idle. */
+export function releaseDecoder(decoder: PocketsphinxDecoder): void {
   decoder.finish();
-  const pool = pools[kindOf(grammar)];
-  const waiter = pool.waiters.shift();
+  const waiter = waiters.shift();
   if (waiter !== undefined) waiter(decoder);
-  else pool.idle.push(decoder);
+  else idle.push(decoder);
 }
 
-/** Decoders of this thread, for tests: loaded, idle and utterances waiting, by kind. */
-export function decoderStats(): Record<DecoderKind, { loaded: number; idle: number; waiting: number }> {
-  const stats = (pool: KindPool) => ({ loaded: pool.loaded, idle: pool.idle.length, waiting: pool.waiters.length });
-  return { lm: stats(pools.lm), grammar: stats(pools.grammar) };
+/** Decoders of this thread, for tests: loaded, idle and utterances waiting. */
+export function decoderStats(): { loaded: number; idle: number; waiting: number } {
+  return { loaded, idle: idle.length, waiting: waiters.length };
 }

@@ -1,6 +1,7 @@
 // VAD → turn detector → streaming STT for one session, synchronous; runs inside a worker.
 import { acquireDecoder, releaseDecoder, tryAcquireDecoder } from './decoder.js';
 import type { PocketsphinxDecoder } from './decoder.js';
+import { heardText } from './grammar-check.js';
 import { VAD_SAMPLE_RATE } from '../vad/silero-vad.js';
 import type { ListenJobEvent, ListenJobPayload } from './listen-job.js';
 import { VadSegmenter } from '../vad/vad-segmenter.js';
@@ -8,9 +9,13 @@ import { VadSegmenter } from '../vad/vad-segmenter.js';
 /** Audio held per session while every decoder of its thread is busy: past it, a turn is cut short. */
 const MAX_BACKLOG_SECONDS = 60;
 
-/** An utterance heard but not yet decoded: its audio so far, and whether the VAD ended it. */
+/**
+ * An utterance heard but not yet decoded: its audio not yet decoded, all of it when a grammar
+ * decodes it again at its end (bounded by max_speech_ms), and whether the VAD ended it.
+ */
 interface Pending {
   audio: Int16Array[];
+  whole: Int16Array[];
   ended: boolean;
 }
 
@@ -28,6 +33,8 @@ export class TurnPipeline {
   private samplesSinceInterim = 0;
   private lastInterim = '';
   private readonly interimSamples: number;
+  /** This session's cepstral mean, from its last utterance: no other session's audio moves it. */
+  private mean: Float32Array | undefined;
 
   constructor(
     private readonly payload: ListenJobPayload,
@@ -37,12 +44,12 @@ export class TurnPipeline {
     // Load a decoder (and the grammar) now, so that a bad grammar fails the session up front
     // and the first utterance does not wait for the model. When every decoder of the thread is
     // busy, the grammar is checked by the first utterance instead.
-    const warm = tryAcquireDecoder(payload.grammar);
-    if (warm !== undefined) {
+    const warm = payload.grammar === undefined ? undefined : tryAcquireDecoder();
+    if (warm !== undefined && payload.grammar !== undefined) {
       try {
-        warm.useGrammar(payload.grammar);
+        warm.addGrammar(payload.grammar);
       } finally {
-        releaseDecoder(warm, payload.grammar);
+        releaseDecoder(warm);
       }
     }
     this.segmenter = new VadSegmenter(payload.turn, {
@@ -66,7 +73,7 @@ export class TurnPipeline {
     this.closed = true;
     this.withdraw?.();
     this.withdraw = undefined;
-    if (this.decoder !== undefined) releaseDecoder(this.decoder, this.payload.grammar);
+    if (this.decoder !== undefined) releaseDecoder(this.decoder);
     this.decoder = undefined;
     this.pending.length = 0;
     this.segmenter.close();
@@ -74,16 +81,16 @@ export class TurnPipeline {
 
   private startUtterance(preRoll: Int16Array): void {
     this.emit({ t: 'speechStarted' });
-    this.pending.push({ audio: [], ended: false });
+    this.pending.push({ audio: [], whole: [], ended: false });
     this.hear(preRoll);
     if (this.pending.length === 1) this.requestDecoder();
   }
 
   private requestDecoder(): void {
-    this.withdraw = acquireDecoder(this.payload.grammar, (decoder) => {
+    this.withdraw = acquireDecoder((decoder) => {
       this.withdraw = undefined;
       if (this.closed) {
-        releaseDecoder(decoder, this.payload.grammar);
+        releaseDecoder(decoder);
         return;
       }
       try {
@@ -91,7 +98,7 @@ export class TurnPipeline {
       } catch (err) {
         // Called from whichever session released the decoder: the failure is this session's.
         this.failure = err instanceof Error ? err : new Error(String(err));
-        if (this.decoder === undefined) releaseDecoder(decoder, this.payload.grammar);
+        if (this.decoder === undefined) releaseDecoder(decoder);
       }
     });
   }
@@ -100,8 +107,7 @@ export class TurnPipeline {
   private catchUp(decoder: PocketsphinxDecoder): void {
     let first = this.pending[0];
     while (first !== undefined) {
-      decoder.useGrammar(this.payload.grammar);
-      decoder.start();
+      decoder.start(this.mean ?? decoder.initialMean);
       this.samplesSinceInterim = 0;
       this.lastInterim = '';
       for (const chunk of first.audio.splice(0)) {
@@ -113,23 +119,27 @@ export class TurnPipeline {
         return;
       }
       this.pending.shift();
-      this.emit({ t: 'endOfTurn', text: decoder.finish() });
+      this.emit({ t: 'endOfTurn', text: this.finish(decoder, first) });
       first = this.pending[0];
     }
-    releaseDecoder(decoder, this.payload.grammar);
+    releaseDecoder(decoder);
   }
 
   /** A window of the utterance being heard: decoded now, or kept until a decoder frees. */
   private hear(window: Int16Array): void {
+    const current = this.pending.at(-1);
+    if (current === undefined) return;
     const decoder = this.decoder;
-    if (decoder !== undefined && this.pending.length === 1) {
+    const live = decoder !== undefined && this.pending.length === 1;
+    if (!live && this.backlogSamples + window.length > MAX_BACKLOG_SECONDS * VAD_SAMPLE_RATE) return;
+    // The segmenter reuses its window buffer.
+    const copy = window.slice();
+    if (this.payload.grammar !== undefined || this.mean === undefined) current.whole.push(copy);
+    if (live) {
       this.decodeLive(decoder, window);
       return;
     }
-    const current = this.pending.at(-1);
-    if (current === undefined || this.backlogSamples + window.length > MAX_BACKLOG_SECONDS * VAD_SAMPLE_RATE) return;
-    // The segmenter reuses its window buffer.
-    current.audio.push(window.slice());
+    current.audio.push(copy);
     this.backlogSamples += window.length;
   }
 
@@ -153,8 +163,32 @@ export class TurnPipeline {
     if (decoder === undefined || this.pending.length !== 1) return;
     this.decoder = undefined;
     this.pending.shift();
-    const text = decoder.finish();
-    releaseDecoder(decoder, this.payload.grammar);
+    const text = this.finish(decoder, current);
+    releaseDecoder(decoder);
     this.emit({ t: 'endOfTurn', text });
+  }
+
+  /**
+   * Ends an utterance decoded live on the open LM. The session's first utterance had no
+   * cepstral mean of its own to start from (the model's default made 16 kHz WER ~54 % instead of
+   * ~40 %), so it is decoded again whole with its own. With a grammar, the utterance is decoded
+   * again with it too, and the grammar's reading kept only when the LM heard much the same
+   * (grammar-check.ts).
+   */
+  private finish(decoder: PocketsphinxDecoder, utterance: Pending): string {
+    let lmText = decoder.finish();
+    const grammar = this.payload.grammar;
+    const whole = new Int16Array(utterance.whole.reduce((n, chunk) => n + chunk.length, 0));
+    let offset = 0;
+    for (const chunk of utterance.whole.splice(0)) {
+      whole.set(chunk, offset);
+      offset += chunk.length;
+    }
+    if (this.mean === undefined) lmText = decoder.decodeWhole(undefined, whole);
+    // The utterance ends with the endpointing silence: what remains is the speech.
+    const speechMs = (whole.length * 1000) / VAD_SAMPLE_RATE - this.payload.turn.endpointingMs;
+    const text = grammar === undefined ? lmText : heardText(decoder.decodeWhole(grammar, whole), lmText, speechMs);
+    this.mean = decoder.mean();
+    return text;
   }
 }

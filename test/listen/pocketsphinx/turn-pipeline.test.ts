@@ -7,7 +7,9 @@ import { TurnPipeline } from '../../../src/listen/pocketsphinx/turn-pipeline.js'
 import { MAX_DECODERS, decoderStats } from '../../../src/listen/pocketsphinx/decoder.js';
 import { DEFAULT_TURN_SETTINGS } from '../../../src/listen/vad/turn-settings.js';
 import type { ListenJobEvent } from '../../../src/listen/pocketsphinx/listen-job.js';
-import { CARDS_GRAMMAR, cardsClips, readPcm16 } from '../../support/fixtures.js';
+import { CARDS_GRAMMAR, cardsClips, librivoxClips, readPcm16 } from '../../support/fixtures.js';
+import type { Clip } from '../../support/fixtures.js';
+import { wordErrors } from '../../support/wer.js';
 import { concat, silence } from './pocketsphinx-listen-support.js';
 
 const FRAME = 320;
@@ -23,7 +25,7 @@ const turns = (events: ListenJobEvent[]): string[] => events.flatMap((e) => (e.t
 test('race: more sessions speaking at once than the thread has decoders are all heard live and all decoded, with no decoder loaded past the bound', () => {
   const grammar = readFileSync(CARDS_GRAMMAR, 'utf8');
   const clips = cardsClips();
-  const sessions = Array.from({ length: MAX_DECODERS.grammar + 3 }, (_, i) => ({ ...pipeline(grammar), clip: clips[i % clips.length]! }));
+  const sessions = Array.from({ length: MAX_DECODERS + 3 }, (_, i) => ({ ...pipeline(grammar), clip: clips[i % clips.length]! }));
   const audio = sessions.map((s) => concat([silence(300), readPcm16(s.clip.path).samples, silence(1200)]));
   // What each clip decodes to alone, live, with no wait for a decoder.
   const alone = audio.slice(0, clips.length).map((a) => {
@@ -35,33 +37,33 @@ test('race: more sessions speaking at once than the thread has decoders are all 
   // Frame by frame, every session at once, as live microphones: all speak together.
   const longest = Math.max(...audio.map((a) => a.length));
   for (let i = 0; i < longest; i += FRAME) sessions.forEach((s, n) => s.pipeline.write(audio[n]!.subarray(i, i + FRAME)));
-  assert.equal(decoderStats().grammar.loaded, MAX_DECODERS.grammar, 'the bound, not one decoder per speaker');
+  assert.equal(decoderStats().loaded, MAX_DECODERS, 'the bound, not one decoder per speaker');
   for (const [n, s] of sessions.entries()) {
     assert.equal(s.events[0]?.t, 'speechStarted', `session ${n} heard at once, decoder or not`);
     assert.deepEqual(turns(s.events), alone[n % clips.length], `session ${n}: the same words decoded live or caught up`);
   }
   for (const s of sessions) s.pipeline.close();
-  assert.deepEqual(decoderStats().grammar, { loaded: MAX_DECODERS.grammar, idle: MAX_DECODERS.grammar, waiting: 0 }, 'all back, none freed');
+  assert.deepEqual(decoderStats(), { loaded: MAX_DECODERS, idle: MAX_DECODERS, waiting: 0 }, 'all back, none freed');
 });
 
 test('race: a session closed while waiting for a decoder withdraws its request and the next waiter is served', () => {
   const grammar = readFileSync(CARDS_GRAMMAR, 'utf8');
   const clip = cardsClips()[0]!;
   const speech = concat([silence(300), readPcm16(clip.path).samples]);
-  const sessions = Array.from({ length: MAX_DECODERS.grammar + 2 }, () => pipeline(grammar));
+  const sessions = Array.from({ length: MAX_DECODERS + 2 }, () => pipeline(grammar));
   for (let i = 0; i < speech.length; i += FRAME) for (const s of sessions) s.pipeline.write(speech.subarray(i, i + FRAME));
-  assert.equal(decoderStats().grammar.waiting, 2);
+  assert.equal(decoderStats().waiting, 2);
   const [gone, served] = sessions.slice(-2) as [ReturnType<typeof pipeline>, ReturnType<typeof pipeline>];
   gone.pipeline.close();
-  assert.equal(decoderStats().grammar.waiting, 1);
-  for (const s of sessions.slice(0, MAX_DECODERS.grammar)) s.pipeline.write(silence(1200));
+  assert.equal(decoderStats().waiting, 1);
+  for (const s of sessions.slice(0, MAX_DECODERS)) s.pipeline.write(silence(1200));
   assert.deepEqual(turns(served.events), [], 'its speech goes on: decoded live now, not ended');
   served.pipeline.write(silence(1200));
   assert.deepEqual(turns(served.events), turns(sessions[0]!.events), 'the same clip as the first session, which was decoded live');
   assert.equal(turns(served.events).length, 1);
   assert.deepEqual(turns(gone.events), []);
   for (const s of sessions) s.pipeline.close();
-  assert.equal(decoderStats().grammar.waiting, 0);
+  assert.equal(decoderStats().waiting, 0);
 });
 
 test('race: a session reusing the VAD of a session closed mid-speech (or of the warm-up) hears its first speech at the same window as with a new VAD', () => {
@@ -90,4 +92,36 @@ test('race: a session reusing the VAD of a session closed mid-speech (or of the 
     reused.pipeline.close();
   }
   fresh.pipeline.close();
+});
+
+test('state carry-over: a clip gives the same transcript in a new session whatever other sessions of the thread decoded before', () => {
+  const [probe, long] = [librivoxClips()[1]!, librivoxClips()[0]!];
+  const hear = (clip: Clip): string[] => {
+    const one = pipeline();
+    const audio = concat([silence(300), readPcm16(clip.path).samples, silence(1200)]);
+    for (let i = 0; i < audio.length; i += FRAME) one.pipeline.write(audio.subarray(i, i + FRAME));
+    one.pipeline.close();
+    return turns(one.events);
+  };
+  const first = hear(probe);
+  assert.equal(first.length, 1);
+  // Every decoder of the thread hears other speech first, in sessions of their own.
+  for (let n = 0; n < MAX_DECODERS; n++) hear(long);
+  assert.deepEqual(hear(probe), first);
+  hear(long);
+  assert.deepEqual(hear(probe), first);
+});
+
+test('with a grammar, speech outside it gets the open-vocabulary transcript, not a grammar sentence', () => {
+  const grammar = readFileSync(CARDS_GRAMMAR, 'utf8');
+  const clip = librivoxClips()[1]!;
+  const audio = concat([silence(300), readPcm16(clip.path).samples, silence(1200)]);
+  const texts = (withGrammar: string | undefined): string[] => {
+    const one = pipeline(withGrammar);
+    for (let i = 0; i < audio.length; i += FRAME) one.pipeline.write(audio.subarray(i, i + FRAME));
+    one.pipeline.close();
+    return turns(one.events);
+  };
+  assert.deepEqual(texts(grammar), texts(undefined));
+  assert.ok(wordErrors(clip.transcript, texts(grammar).join(' ')).errors <= 4);
 });

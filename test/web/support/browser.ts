@@ -95,8 +95,9 @@ export interface PageHooks {
   samplesPlayed: number;
   flushes: number;
   state: string;
-  transcript: { kind: string; text: string }[];
-  latencies: { turn: number; totalMs: number }[];
+  transcript: { kind: string; text: string; live: boolean; calls: { name: string; arguments: string; result?: string }[] }[];
+  latencies: { turn: number; totalMs: number; sttMs?: number; thinkMs?: number; ttsMs?: number }[];
+  log: { dir: 'in' | 'out'; type: string; json: string; frames?: number }[];
 }
 
 /** Runs in the page: copies the live hooks (getters included) into plain data. */
@@ -111,8 +112,25 @@ export function snapshotHooks(): PageHooks {
     samplesPlayed: h.samplesPlayed,
     flushes: h.flushes,
     state: h.state,
-    transcript: [...h.transcript],
-    latencies: [...h.latencies],
+    transcript: h.transcript.map((row) => ({ ...row, calls: row.calls.map((call) => ({ ...call })) })),
+    latencies: h.latencies.map((turn) => ({ ...turn })),
+    log: h.log.map((entry) => ({ ...entry })),
+  };
+}
+
+/** Runs in the page before its scripts: keeps every microphone track it opens in `__micTracks`. */
+export function recordMicTracks(): void {
+  const scope = globalThis as unknown as {
+    __micTracks: { readyState: string }[];
+    navigator: { mediaDevices: { getUserMedia(c: unknown): Promise<{ getTracks(): { readyState: string }[] }> } };
+  };
+  scope.__micTracks = [];
+  const devices = scope.navigator.mediaDevices;
+  const original = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints) => {
+    const stream = await original(constraints);
+    scope.__micTracks.push(...stream.getTracks());
+    return stream;
   };
 }
 

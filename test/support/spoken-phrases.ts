@@ -1,0 +1,49 @@
+/**
+ * Sentences for the default rules (config/rules/default.json), in domain with the intent each
+ * should fire and out of domain, spoken by espeak-ng at 16 kHz or as 8 kHz mu-law telephone audio
+ * (made by sox, as shared/fixtures/README.md describes).
+ */
+import { execFileSync } from 'node:child_process';
+
+export const IN_DOMAIN: ReadonlyArray<{ text: string; intent: string }> = [
+  { text: 'hello', intent: 'greeting' },
+  { text: 'good morning', intent: 'greeting' },
+  { text: 'how are you doing', intent: 'how_are_you' },
+  { text: 'what is your name', intent: 'name' },
+  { text: 'what can you do', intent: 'capabilities' },
+  { text: 'what time is it', intent: 'time' },
+  { text: 'tell me the time', intent: 'time' },
+  { text: 'what day is it', intent: 'date' },
+  { text: 'what is the date today', intent: 'date' },
+  { text: 'what is the weather in paris', intent: 'weather' },
+  { text: 'is it raining in london', intent: 'weather' },
+  { text: 'how is the weather in tokyo', intent: 'weather' },
+  { text: 'is it cold in chicago', intent: 'weather' },
+  { text: 'thank you', intent: 'thanks' },
+  { text: 'goodbye', intent: 'goodbye' },
+  { text: 'see you later', intent: 'goodbye' },
+];
+
+export const OUT_OF_DOMAIN: readonly string[] = [
+  'you have been removed from the conference',
+  'can you book me a table for two tonight',
+  'please transfer me to the billing department',
+  'my package never arrived and i want a refund',
+  'the quick brown fox jumps over the lazy dog',
+  'i would like to change my flight to friday',
+  'remind me to call my mother after lunch',
+  'turn off the lights in the kitchen',
+  'how much does a large pizza cost',
+  'my password does not work any more',
+];
+
+export type Line = 'wideband' | 'phone';
+
+/** `text` spoken by espeak-ng (deterministic), as PCM16 mono 16 kHz. */
+export function spoken(text: string, line: Line = 'wideband', voice = 'en-us'): Int16Array {
+  const wav = execFileSync('espeak-ng', ['-v', voice, '-s', '160', '--stdout', text], { maxBuffer: 1 << 26 });
+  const toPcm16k = ['-V1', '-t', 'wav', '-', '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-'];
+  const input = line === 'phone' ? execFileSync('sox', ['-V1', '-t', 'wav', '-', '-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1', '-'], { input: wav }) : wav;
+  const raw = execFileSync('sox', toPcm16k, { input, maxBuffer: 1 << 26 });
+  return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length - (raw.length % 2)));
+}
