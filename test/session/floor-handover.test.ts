@@ -23,15 +23,6 @@ function settings(model: string): Json {
   };
 }
 
-async function audioBytes(socket: AgentSocket, atLeast: number): Promise<void> {
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    const bytes = socket.received.reduce((n, r) => n + (r.kind === 'audio' ? r.bytes.length : 0), 0);
-    if (bytes >= atLeast) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail('no agent audio');
-}
-
 describe('handing over the floor', () => {
   let server: RunningServer;
   before(async () => {
@@ -43,7 +34,7 @@ describe('handing over the floor', () => {
     const socket = await AgentSocket.open(`${server.url}/v1/agent/converse`);
     socket.send(settings('handover'));
     await socket.waitFor('AgentStartedSpeaking');
-    await audioBytes(socket, BYTES_PER_S);
+    await socket.waitForAudio(BYTES_PER_S);
     // InjectUserMessage interrupts and starts the next reply in one step.
     socket.send({ type: 'InjectUserMessage', content: 'hi' });
     await socket.waitFor('ConversationText', (e) => e.role === 'assistant' && String(e.content).startsWith('You said'));

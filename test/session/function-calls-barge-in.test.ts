@@ -1,34 +1,22 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/index.js';
 import { AgentSocket } from '../support/agent-socket.js';
 import type { Json } from '../support/agent-socket.js';
 import { thinkRequests } from '../support/scripted-providers.js';
+import { heldEndpoint, heldRequests } from '../support/held-endpoint.js';
 import { startTestServer } from '../support/test-server.js';
 
 describe('server-side function calls and barge-in', () => {
   let server: RunningServer;
-  let functions: Server;
-  let functionsUrl: string;
-  const calls: { release: () => void; aborted: boolean }[] = [];
+  let functions: Awaited<ReturnType<typeof heldEndpoint>>;
   before(async () => {
-    // An endpoint that answers only when the test says so, and records whether its caller gave up.
-    functions = createServer((req, res) => {
-      const call = { release: () => res.end(JSON.stringify({ refund: 'issued', id: 42 })), aborted: false };
-      req.on('close', () => (call.aborted = !res.writableEnded));
-      calls.push(call);
-    });
-    await new Promise<void>((resolve) => functions.listen(0, '127.0.0.1', resolve));
-    functionsUrl = `http://127.0.0.1:${(functions.address() as AddressInfo).port}`;
+    functions = await heldEndpoint();
     server = await startTestServer({ idleTimeoutMs: 60_000 });
   });
   after(async () => {
     await server.close();
-    functions.closeAllConnections();
-    functions.close();
+    await functions.close();
   });
 
   it('race: the user barges in during a server-side call: the call runs to completion and its call and result enter history', async () => {
@@ -38,24 +26,23 @@ describe('server-side function calls and barge-in', () => {
       audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: 'linear16', sample_rate: 16000 } },
       agent: {
         listen: { provider: { type: 'scripted' } },
-        think: { provider: { type: 'scripted', model: 'refunds' }, functions: [{ name: 'refund', description: 'd', endpoint: { url: `${functionsUrl}/refund` } }] },
+        think: { provider: { type: 'scripted', model: 'refunds' }, functions: [{ name: 'refund', description: 'd', endpoint: { url: `${functions.url}/refund` } }] },
         speak: { provider: { type: 'scripted' } },
       },
     });
     await socket.waitFor('SettingsApplied');
     socket.send({ type: 'InjectUserMessage', content: 'please refund my order' });
     await socket.waitFor('FunctionCallRequest');
-    for (let i = 0; calls.length === 0 && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(calls.length, 1);
+    await heldRequests(functions.requests, 1);
 
     socket.send({ type: 'InjectUserMessage', content: 'oh and hurry up' });
     await socket.waitFor('ConversationText', (e) => e.role === 'assistant' && /hurry up/.test(String(e.content)));
-    calls[0]?.release();
+    functions.requests[0]?.release(JSON.stringify({ refund: 'issued', id: 42 }));
     const response = await socket.waitFor('FunctionCallResponse');
     assert.match(String(response.content), /issued/);
     const history = await socket.waitFor('History', (e) => Array.isArray(e.function_calls));
     assert.deepEqual((history.function_calls as Json[]).map((c) => [c.name, c.response]), [['refund', response.content]]);
-    assert.equal(calls[0]?.aborted, false, 'the endpoint was not cut off');
+    assert.equal(functions.requests[0]?.abandoned, false, 'the endpoint was not cut off');
 
     socket.send({ type: 'InjectUserMessage', content: 'thanks' });
     await socket.waitFor('ConversationText', (e) => e.role === 'assistant' && /thanks/.test(String(e.content)));
@@ -64,7 +51,7 @@ describe('server-side function calls and barge-in', () => {
     assert.ok(tool !== undefined && tool.content.includes('issued'), 'the LLM learns the result');
     const asked = request?.messages.find((m) => m.role === 'assistant' && (m.toolCalls?.length ?? 0) > 0);
     assert.equal(asked?.role === 'assistant' ? asked.toolCalls?.[0]?.name : undefined, 'refund');
-    assert.equal(calls.length, 1, 'called once');
+    assert.equal(functions.requests.length, 1, 'called once');
     assert.deepEqual(socket.events('Error'), []);
     socket.close();
   });

@@ -1,38 +1,28 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/index.js';
 import { AgentSocket } from '../support/agent-socket.js';
 import type { Json } from '../support/agent-socket.js';
 import { thinkClosed, thinkRequests } from '../support/scripted-providers.js';
+import { heldEndpoint, heldRequests } from '../support/held-endpoint.js';
 import { startTestServer } from '../support/test-server.js';
 
 describe('swapping a stage mid-reply', () => {
   let server: RunningServer;
-  let functions: Server;
-  let functionsUrl: string;
-  let release: (() => void) | undefined;
+  let functions: Awaited<ReturnType<typeof heldEndpoint>>;
   before(async () => {
-    // A function endpoint that answers only when the test says so.
-    functions = createServer((_req, res) => {
-      release = () => res.end(JSON.stringify({ order: 'shipped' }));
-    });
-    await new Promise<void>((resolve) => functions.listen(0, '127.0.0.1', resolve));
-    functionsUrl = `http://127.0.0.1:${(functions.address() as AddressInfo).port}`;
+    functions = await heldEndpoint();
     server = await startTestServer({ idleTimeoutMs: 60_000 });
   });
   after(async () => {
     await server.close();
-    functions.closeAllConnections();
-    functions.close();
+    await functions.close();
   });
 
   it('race: UpdateThink during a tool round: the reply finishes with the LLM it started with, which is closed only after it', async () => {
     const socket = await AgentSocket.open(`${server.url}/v1/agent/converse`);
     const think = (model: string): Json =>
-      ({ provider: { type: 'scripted', model }, functions: [{ name: 'lookup', description: 'd', endpoint: { url: `${functionsUrl}/lookup` } }] }) as unknown as Json;
+      ({ provider: { type: 'scripted', model }, functions: [{ name: 'lookup', description: 'd', endpoint: { url: `${functions.url}/lookup` } }] }) as unknown as Json;
     socket.send({
       type: 'Settings',
       audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: 'linear16', sample_rate: 16000 } },
@@ -44,7 +34,8 @@ describe('swapping a stage mid-reply', () => {
     socket.send({ type: 'UpdateThink', think: think('swap-new') });
     await socket.waitFor('ThinkUpdated');
     assert.deepEqual(thinkClosed, [], 'the LLM of the reply in flight is still open');
-    release?.();
+    await heldRequests(functions.requests, 1);
+    functions.requests[0]?.release(JSON.stringify({ order: 'shipped' }));
     const reply = await socket.waitFor('ConversationText', (e) => e.role === 'assistant');
     assert.match(String(reply.content), /The result is/);
     assert.equal(thinkRequests.filter((r) => r.label === 'scripted/swap-old').length, 2, 'both rounds of the reply went to the old LLM');

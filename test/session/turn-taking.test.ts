@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/index.js';
 import { AgentSocket, silence, streamAudio } from '../support/agent-socket.js';
 import type { Json } from '../support/agent-socket.js';
 import { thinkRequests } from '../support/scripted-providers.js';
+import { heldEndpoint, heldRequests } from '../support/held-endpoint.js';
 import { startTestServer } from '../support/test-server.js';
 
 const GREETING = 'Hello there, this is a rather long greeting. It goes on for a while. And then some more. Still talking here.';
@@ -35,14 +33,6 @@ function settings(listen: Record<string, unknown>, agent: Record<string, unknown
   };
 }
 
-async function audioBytes(socket: AgentSocket, atLeast: number): Promise<void> {
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    if (socket.audioBytes() >= atLeast) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail('no agent audio');
-}
-
 const texts = (socket: AgentSocket, role: string): string[] =>
   socket.events('ConversationText').filter((e) => e.role === role).map((e) => String(e.content));
 
@@ -67,7 +57,7 @@ describe('turn-taking', () => {
     const socket = await AgentSocket.open(`${server.url}/v1/agent/converse`);
     socket.send(settings({ transcripts: ['mm-hmm'] }));
     await socket.waitFor('AgentStartedSpeaking');
-    await audioBytes(socket, 1000 * BYTES_PER_MS);
+    await socket.waitForAudio(1000 * BYTES_PER_MS);
     await streamAudio(socket, Buffer.concat([tone(600), silence(800)]), { speed: 2 });
     await socket.waitFor('AgentAudioDone');
     assert.deepEqual(socket.events('UserStartedSpeaking'), []);
@@ -82,7 +72,7 @@ describe('turn-taking', () => {
     // An open language model finds a word in almost any sound (docs/turn-taking.md).
     socket.send(settings({ transcripts: ['the', 'next'] }, { think: { provider: { type: 'scripted', model: 'false-interruption' } } }));
     await socket.waitFor('AgentStartedSpeaking');
-    await audioBytes(socket, 1000 * BYTES_PER_MS);
+    await socket.waitForAudio(1000 * BYTES_PER_MS);
     await streamAudio(socket, Buffer.concat([tone(160), silence(800)]), { speed: 2 });
     await socket.waitFor('AgentAudioDone');
     assert.deepEqual(socket.events('UserStartedSpeaking'), []);
@@ -103,7 +93,7 @@ describe('turn-taking', () => {
     const socket = await AgentSocket.open(`${server.url}/v1/agent/converse`);
     socket.send(settings({ transcripts: ['the', 'what time is it'], interim_after_ms: 200 }));
     await socket.waitFor('AgentStartedSpeaking');
-    await audioBytes(socket, 500 * BYTES_PER_MS);
+    await socket.waitForAudio(500 * BYTES_PER_MS);
     await streamAudio(socket, Buffer.concat([tone(160), silence(800)]), { speed: 1 });
     // Real time, so that the agent's audio after this point measures the user's audio time.
     const before = socket.audioBytes();
@@ -143,21 +133,14 @@ function agentAudioBefore(socket: AgentSocket, match: (event: Json) => boolean):
 
 describe('no dead air during slow tools', () => {
   let server: RunningServer;
-  let functions: Server;
-  let functionsUrl: string;
-  let release: (() => void) | undefined;
+  let functions: Awaited<ReturnType<typeof heldEndpoint>>;
   before(async () => {
-    functions = createServer((_req, res) => {
-      release = () => res.end(JSON.stringify({ found: 'it' }));
-    });
-    await new Promise<void>((resolve) => functions.listen(0, '127.0.0.1', resolve));
-    functionsUrl = `http://127.0.0.1:${(functions.address() as AddressInfo).port}`;
+    functions = await heldEndpoint();
     server = await startTestServer({ idleTimeoutMs: 60_000 });
   });
   after(async () => {
     await server.close();
-    functions.closeAllConnections();
-    functions.close();
+    await functions.close();
   });
 
   it('the filler is spoken once during a slow server-side function, and is history as heard', async () => {
@@ -167,7 +150,7 @@ describe('no dead air during slow tools', () => {
         { filler_after_ms: 200 },
         {
           greeting: undefined,
-          think: { provider: { type: 'scripted', model: 'filler' }, functions: [{ name: 'lookup', description: 'd', endpoint: { url: `${functionsUrl}/lookup` } }] },
+          think: { provider: { type: 'scripted', model: 'filler' }, functions: [{ name: 'lookup', description: 'd', endpoint: { url: `${functions.url}/lookup` } }] },
         },
       ),
     );
@@ -176,7 +159,8 @@ describe('no dead air during slow tools', () => {
     await socket.waitFor('History', (e) => e.role === 'assistant' && e.content === 'One moment.');
     // Well past the filler's delay again: it is still said only once.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    release?.();
+    await heldRequests(functions.requests, 1);
+    functions.requests[0]?.release(JSON.stringify({ found: 'it' }));
     await socket.waitFor('AgentAudioDone');
     assert.deepEqual(texts(socket, 'assistant'), ['One moment.', 'The result is {"found":"it"}.']);
     const order = socket.received

@@ -65,6 +65,14 @@ export class AgentSocket {
     return this.received.reduce((n, r) => n + (r.kind === 'audio' ? r.bytes.length : 0), 0);
   }
 
+  /** Resolves once at least `atLeast` bytes of agent audio have arrived; rejects after `timeoutMs`. */
+  async waitForAudio(atLeast: number, timeoutMs = 10_000): Promise<void> {
+    for (let waited = 0; this.audioBytes() < atLeast; waited += 20) {
+      if (waited >= timeoutMs) throw new Error(`only ${this.audioBytes()} of ${atLeast} bytes of agent audio arrived`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Resolves with the first event (already received or future) of this type that matches. */
   waitFor(type: string, match: (event: Json) => boolean = () => true, timeoutMs = 20_000): Promise<Json> {
     const seen = this.events(type).find(match);
