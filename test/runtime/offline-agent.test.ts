@@ -35,17 +35,24 @@ async function transcribe(pcm: Buffer, primer: Buffer): Promise<string> {
   const texts: string[] = [];
   let finished: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finished = resolve));
+  // Done once no turn has ended for a while: decoding runs behind the audio on a busy machine.
+  let quiet: NodeJS.Timeout | undefined;
+  const settle = (): void => {
+    clearTimeout(quiet);
+    quiet = setTimeout(finished, 2500);
+  };
   const stream = await listen.open({
     speechStarted: () => undefined,
     interim: () => undefined,
     endOfTurn: (text) => {
       texts.push(text);
+      settle();
     },
     failed: (error) => assert.fail(error.message),
   });
   const samples = new Int16Array(new Uint8Array(Buffer.concat([primer, silence(1500), pcm, silence(1500)])).buffer);
   for (let i = 0; i < samples.length; i += 320) stream.write(samples.subarray(i, i + 320));
-  setTimeout(finished, 2500);
+  settle();
   await done;
   stream.close();
   listen.close?.();

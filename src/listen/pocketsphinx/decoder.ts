@@ -86,12 +86,14 @@ export class PocketsphinxDecoder {
   }
 
   /**
-   * Starts an utterance on the open LM, normalized from `mean` (the session's own estimate):
-   * the running cepstral mean would otherwise carry over from whatever this decoder heard last.
+   * Starts an utterance on a grammar, or the open LM (undefined), normalized from `mean` (the
+   * session's own estimate): the running cepstral mean would otherwise carry over from whatever
+   * this decoder heard last.
    */
-  start(mean: Float32Array): void {
+  start(mean: Float32Array, jsgf?: string): void {
     const ps = pocketsphinxLibrary();
-    if (ps.setSearch(this.handle, this.lmSearch) < 0) throw new Error('pocketsphinx could not switch to its language model');
+    const search = jsgf === undefined ? this.lmSearch : this.addGrammar(jsgf);
+    if (ps.setSearch(this.handle, search) < 0) throw new Error('pocketsphinx could not switch its search');
     ps.cmnLiveSet(this.cmn, mean);
     if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
     this.inUtterance = true;

@@ -1,10 +1,11 @@
 // A JSGF grammar forces any speech onto one of its sentences ("you have been removed from the
-// conference" came out as "is it hot in london"), so its reading is kept only when the open
-// language model heard much the same words, or when the two readings are alike in length and the
-// grammar's words fill the speech at a talker's pace: forcing maps long speech onto a few grammar
-// words, while a command is a short fluent phrase. The open model alone misses most commands
-// said by a synthetic voice ("what time is it" as "but i read it"), so agreement alone rejected
-// almost all of them. bench/engines/rules-recognition.ts measures both rates.
+// conference" came out as "is it hot in london"). Its reading is kept when its words fill the
+// speech at a talker's pace (forcing maps long speech onto a few grammar words, while a command
+// is a short fluent phrase), or else when the open language model heard much the same words;
+// otherwise the transcript is the open model's. The open model alone misses most commands said by
+// a synthetic voice ("what time is it" as "but i read it"), so agreement alone rejected almost
+// all of them, and it costs eight times the grammar's decode, so it runs only when the pace does
+// not settle it. bench/engines/rules-recognition.ts measures both rates.
 
 /** Share of the grammar's words the LM hypothesis may differ by (word edits / grammar words). */
 export const MAX_GRAMMAR_MISMATCH = 0.5;
@@ -25,21 +26,17 @@ export function wordEdits(from: readonly string[], to: readonly string[]): numbe
   return previous[to.length] ?? 0;
 }
 
-/** The open LM's reading may have this many words per grammar word (plus half a word) and still be alike. */
-const MAX_LENGTH_RATIO = 1.34;
-/** Grammar words per second of speech below which the grammar is taken to have squeezed other speech. */
+/** Grammar words per second of speech at or above which the grammar's reading stands. */
 const MIN_WORDS_PER_SECOND = 2.5;
 
 /**
- * What was heard: the grammar's reading when the open LM agrees with it, or is as long and the
- * grammar's words come at a talker's pace over `speechMs`; else the LM's own.
+ * What was heard over `speechMs`: the grammar's reading when its words come at a talker's pace,
+ * or when the open LM's reading (decoded only then) agrees with it; else the LM's own.
  */
-export function heardText(grammarText: string, lmText: string, speechMs: number): string {
+export function heardText(grammarText: string, lmText: () => string, speechMs: number): string {
   const grammar = words(grammarText);
-  if (grammar.length === 0) return lmText;
-  const lm = words(lmText);
-  if (wordEdits(grammar, lm) <= MAX_GRAMMAR_MISMATCH * grammar.length) return grammarText;
-  const alike = lm.length <= MAX_LENGTH_RATIO * grammar.length + 0.5;
-  const pace = grammar.length / Math.max(0.3, speechMs / 1000);
-  return alike && pace >= MIN_WORDS_PER_SECOND ? grammarText : lmText;
+  if (grammar.length > 0 && grammar.length / Math.max(0.3, speechMs / 1000) >= MIN_WORDS_PER_SECOND) return grammarText;
+  const lm = lmText();
+  if (grammar.length === 0) return lm;
+  return wordEdits(grammar, words(lm)) <= MAX_GRAMMAR_MISMATCH * grammar.length ? grammarText : lm;
 }

@@ -107,7 +107,7 @@ export class TurnPipeline {
   private catchUp(decoder: PocketsphinxDecoder): void {
     let first = this.pending[0];
     while (first !== undefined) {
-      decoder.start(this.mean ?? decoder.initialMean);
+      decoder.start(this.mean ?? decoder.initialMean, this.payload.grammar);
       this.samplesSinceInterim = 0;
       this.lastInterim = '';
       for (const chunk of first.audio.splice(0)) {
@@ -169,14 +169,14 @@ export class TurnPipeline {
   }
 
   /**
-   * Ends an utterance decoded live on the open LM. The session's first utterance had no
-   * cepstral mean of its own to start from (the model's default made 16 kHz WER ~54 % instead of
-   * ~40 %), so it is decoded again whole with its own. With a grammar, the utterance is decoded
-   * again with it too, and the grammar's reading kept only when the LM heard much the same
-   * (grammar-check.ts).
+   * Ends an utterance decoded live (on the session's grammar, or the open LM). The session's
+   * first utterance had no cepstral mean of its own to start from (the model's default made
+   * 16 kHz WER ~54 % instead of ~40 %), so it is decoded again whole with its own. A grammar's
+   * reading is checked (grammar-check.ts), and the open LM decodes the utterance only when the
+   * check needs it: that decode costs about eight times the grammar's.
    */
   private finish(decoder: PocketsphinxDecoder, utterance: Pending): string {
-    let lmText = decoder.finish();
+    const live = decoder.finish();
     const grammar = this.payload.grammar;
     const whole = new Int16Array(utterance.whole.reduce((n, chunk) => n + chunk.length, 0));
     let offset = 0;
@@ -184,10 +184,13 @@ export class TurnPipeline {
       whole.set(chunk, offset);
       offset += chunk.length;
     }
-    if (this.mean === undefined) lmText = decoder.decodeWhole(undefined, whole);
+    const first = this.mean === undefined;
     // The utterance ends with the endpointing silence: what remains is the speech.
     const speechMs = (whole.length * 1000) / VAD_SAMPLE_RATE - this.payload.turn.endpointingMs;
-    const text = grammar === undefined ? lmText : heardText(decoder.decodeWhole(grammar, whole), lmText, speechMs);
+    const text =
+      grammar === undefined
+        ? first ? decoder.decodeWhole(undefined, whole) : live
+        : heardText(first ? decoder.decodeWhole(grammar, whole) : live, () => decoder.decodeWhole(undefined, whole), speechMs);
     this.mean = decoder.mean();
     return text;
   }
