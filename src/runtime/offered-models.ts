@@ -22,7 +22,7 @@ type Stage = keyof OfferedModels;
 
 /**
  * Models suggested for each cloud provider type, the adapter's default first. The lists drift
- * (../shared/protocol.md §3.1.3, §5.3), and any other model name still goes through as given.
+ * as vendors add models, and any other model name still goes through as given.
  */
 const CLOUD: Record<Stage, Record<string, readonly [id: string, name: string][]>> = {
   listen: {

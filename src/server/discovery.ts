@@ -6,7 +6,7 @@ const PATH = /^\/v1\/agent\/settings\/(listen|think|speak)\/models\/?$/;
 
 /**
  * The settings discovery endpoints (`GET /v1/agent/settings/{listen,think,speak}/models`, shaped as
- * Deepgram's think list, ../shared/protocol.md §10). They need the same credential as the agent
+ * Deepgram's think models list). They need the same credential as the agent
  * paths when keys are set, and allow any origin, since the credential is a header and never a
  * cookie (docs/protocol-decisions.md#settings-discovery-and-why-a-session-failed).
  * False when the path is not one of them.

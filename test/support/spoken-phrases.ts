@@ -1,7 +1,7 @@
 /**
  * Sentences for the default rules (config/rules/default.json), in domain with the intent each
  * should fire and out of domain, spoken by espeak-ng at 16 kHz or as 8 kHz mu-law telephone audio
- * (made by sox, as shared/fixtures/README.md describes).
+ * (made by sox, from espeak-ng's own output).
  */
 import { execFileSync } from 'node:child_process';
 

@@ -12,7 +12,7 @@ export interface TurnLatency {
  * from the end of the turn and add up to `total_latency`; `stt_latency` (end of speech to final
  * transcript, endpointing included) comes before that, so a bar is the larger of the total and
  * the sum of the parts: end of the user's speech to the first agent audio
- * (../shared/protocol.md §4.10).
+ * (docs/protocol-decisions.md#latency-events-on-every-turn).
  */
 export function turnLatency(
   turn: number,
