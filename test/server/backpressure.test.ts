@@ -2,17 +2,14 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { RunningServer } from '../../src/server/index.js';
 import type { PcmChunk, SpeakProvider } from '../../src/speak/types.js';
 import { AgentSocket } from '../support/agent-socket.js';
+import { collectGarbage } from '../support/memory.js';
 import type { Json } from '../support/agent-socket.js';
 import { scriptedProviders } from '../support/scripted-providers.js';
 import { startTestServer } from '../support/test-server.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const MiB = 1024 * 1024;
 const RATE = 16000;
@@ -61,7 +58,7 @@ async function tooSlowCount(server: RunningServer): Promise<number> {
 
 async function bytesHeld(): Promise<number> {
   for (let i = 0; i < 3; i++) {
-    gc();
+    collectGarbage();
     await sleep(20);
   }
   return process.memoryUsage().arrayBuffers;
@@ -89,7 +86,7 @@ describe('a client that stops reading', () => {
     let peak = 0;
     for (let waited = 0; server.sessionCount() > 1; waited += 20) {
       assert.ok(waited < 30_000, 'the slow client was not closed');
-      gc();
+      collectGarbage();
       peak = Math.max(peak, process.memoryUsage().arrayBuffers);
       await sleep(20);
     }

@@ -3,7 +3,8 @@ import { runInNewContext } from 'node:vm';
 
 // The test runner starts files without --expose-gc; the flag can still be set at run time.
 setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+/** A full garbage collection. */
+export const collectGarbage = runInNewContext('gc') as () => void;
 
 /**
  * Memory the process still holds after a full garbage collection, in MB: the JS heap plus the
