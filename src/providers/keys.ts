@@ -59,7 +59,7 @@ const HOMES: Record<string, Home> = {
 };
 
 /** A URL's origin with ws(s) read as http(s), the same server; undefined when it does not parse. */
-function originOf(url: string): { origin: string; url: URL } | undefined {
+export function originOf(url: string): { origin: string; url: URL } | undefined {
   try {
     const parsed = new URL(url.trim());
     const scheme = parsed.protocol === 'wss:' ? 'https:' : parsed.protocol === 'ws:' ? 'http:' : parsed.protocol;

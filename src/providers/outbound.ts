@@ -4,7 +4,7 @@ import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent } from 'undici';
 import { readTextUpTo } from './bounded-body.js';
-import { operatorBaseUrl } from './keys.js';
+import { operatorBaseUrl, originOf } from './keys.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Family = 'ipv4' | 'ipv6';
@@ -152,15 +152,13 @@ const MAX_REDIRECTS = 5;
  */
 export class OutboundGuard {
   private readonly trustedOrigins: ReadonlySet<string>;
-  /** For names an operator allowed: no address check. */
-  private readonly plainDispatcher = new Agent();
   private readonly guardedDispatcher: Agent;
 
   constructor(
     private readonly allow: AllowList,
     trustedBaseUrls: readonly string[] = [],
   ) {
-    this.trustedOrigins = new Set(trustedBaseUrls.flatMap((url) => originKey(url) ?? []));
+    this.trustedOrigins = new Set(trustedBaseUrls.flatMap((url) => originOf(url)?.origin ?? []));
     this.guardedDispatcher = new Agent({ connect: { lookup: this.lookup } });
   }
 
@@ -210,10 +208,11 @@ export class OutboundGuard {
     const origin = url.origin;
     for (let hop = 0; ; hop++) {
       this.check(url);
-      const dispatcher = this.nameAllowed(url) ? this.plainDispatcher : this.guardedDispatcher;
+      // A name the operator allowed goes through fetch's own dispatcher, without the address check.
+      const dispatcher = this.nameAllowed(url) ? {} : { dispatcher: this.guardedDispatcher };
       let response: Response;
       try {
-        response = await fetch(url, { ...request, redirect: 'manual', dispatcher });
+        response = await fetch(url, { ...request, redirect: 'manual', ...dispatcher });
       } catch (err) {
         throw outboundRefusalIn(err) ?? err;
       }
@@ -248,21 +247,10 @@ export class OutboundGuard {
   };
 
   private nameAllowed(url: URL): boolean {
-    if (this.trustedOrigins.has(originKey(url.href) ?? '')) return true;
+    if (this.trustedOrigins.has(originOf(url.href)?.origin ?? '')) return true;
     const host = bareHost(url);
     const port = effectivePort(url);
     return this.allow.names.some((entry) => entry.host === host && (entry.port === undefined || entry.port === port));
-  }
-}
-
-/** Origin with ws(s) read as http(s), so an operator's base URL covers both. */
-function originKey(raw: string): string | undefined {
-  try {
-    const url = new URL(raw);
-    const scheme = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
-    return `${scheme}//${url.host}`;
-  } catch {
-    return undefined;
   }
 }
 

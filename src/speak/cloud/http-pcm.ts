@@ -1,5 +1,5 @@
 import { ProviderError } from '../../core/errors.js';
-import { quoteBody, readTextUpTo } from '../../providers/bounded-body.js';
+import { quoteBody } from '../../providers/bounded-body.js';
 import { redact } from '../../providers/errors.js';
 import type { OutboundGuard } from '../../providers/outbound.js';
 import type { PcmChunk } from '../types.js';
@@ -38,7 +38,8 @@ export async function* fetchPcm(
 ): AsyncIterable<PcmChunk> {
   const response = await guard.fetch(url, init);
   if (!response.ok) {
-    const detail = errorDetail((await readTextUpTo(response, 16 * 1024).catch(() => ({ text: '' }))).text);
+    // The guard has already cut an error body to a size fit to read whole.
+    const detail = errorDetail(await response.text().catch(() => ''));
     throw new ProviderError(
       'speak',
       provider,
