@@ -76,24 +76,19 @@ export class FunctionCalls {
       response,
       ...(call.thoughtSignature === undefined ? {} : { thoughtSignature: call.thoughtSignature }),
     });
-    const serverSide = resolved.flatMap(({ call, definition }) =>
-      definition.endpoint === undefined ? [] : [this.callEndpoint(call, definition.endpoint).then((response) => record(call, false, response))],
-    );
+    const serverSide: Promise<FunctionCallRecord>[] = [];
+    const records = resolved.map(({ call, definition }) => {
+      if (definition.endpoint === undefined) return this.awaitClient(call, signal).then((response) => record(call, true, response));
+      const done = this.callEndpoint(call, definition.endpoint).then((response) => record(call, false, response));
+      serverSide.push(done);
+      return done;
+    });
     try {
-      const [responses, server] = await untilAborted(
-        Promise.all([
-          Promise.all(resolved.map(({ call, definition }) => (definition.endpoint === undefined ? this.awaitClient(call, signal) : Promise.resolve('')))),
-          Promise.all(serverSide),
-        ]),
-        signal,
-      );
-      return resolved.map(({ call, definition }, i) =>
-        definition.endpoint === undefined ? record(call, true, responses[i] ?? '') : (server.find((r) => r.id === call.id) ?? record(call, false, '')),
-      );
+      return await untilAborted(Promise.all(records), signal);
     } catch (err) {
       if (serverSide.length > 0 && signal.aborted) {
-        void Promise.all(serverSide).then((records) => {
-          if (!this.deps.sessionClosed.aborted) this.deps.completedLate(records);
+        void Promise.all(serverSide).then((late) => {
+          if (!this.deps.sessionClosed.aborted) this.deps.completedLate(late);
         });
       }
       throw err;
