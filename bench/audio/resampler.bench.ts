@@ -7,6 +7,7 @@ import type { Row } from '../harness.js';
 import { StreamingResampler, prepareResampler } from '../../src/audio/resampler.js';
 import { LibsamplerateResampler } from './libsamplerate-resampler.js';
 import { LinearResampler, tone } from './linear-resampler.js';
+import { toneAmplitude } from '../../test/support/tone-level.js';
 
 const PAIRS: [number, number][] = [[24000, 8000], [16000, 24000], [8000, 16000], [48000, 16000], [44100, 8000]];
 const FRAME_MS = 20;
@@ -51,18 +52,9 @@ async function convert(kind: Kind, from: number, to: number, input: Int16Array):
   return out;
 }
 
-/** Level of the `hz` component over the middle half of a signal, in dB re `reference` (Goertzel). */
+/** Level of the `hz` component, in dB re `reference`. */
 function levelDb(samples: Int16Array, rate: number, hz: number, reference: number): number | string {
-  const from = Math.floor(samples.length / 4);
-  const to = Math.floor((3 * samples.length) / 4);
-  const w = (2 * Math.PI * hz) / rate;
-  let re = 0;
-  let im = 0;
-  for (let i = from; i < to; i++) {
-    re += (samples[i] as number) * Math.cos(w * i);
-    im -= (samples[i] as number) * Math.sin(w * i);
-  }
-  const amplitude = (2 * Math.hypot(re, im)) / (to - from);
+  const amplitude = toneAmplitude(samples, rate, hz);
   return amplitude < 1e-3 ? 'silent' : 20 * Math.log10(amplitude / reference);
 }
 

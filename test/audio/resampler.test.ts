@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamingResampler, prepareResampler, resampleBuffer } from '../../src/audio/resampler.js';
+import { toneAmplitude } from '../support/tone-level.js';
 
 const RATES = [8000, 16000, 24000, 44100, 48000];
 const TONE_HZ = 440;
@@ -55,18 +56,9 @@ function measuredFrequency(samples: Int16Array, rate: number): number {
   return (crossings * rate) / (last - first);
 }
 
-/** Amplitude of the `hz` component over the middle half of the signal (Goertzel), relative to `AMPLITUDE`, in dB. */
+/** Level of the `hz` component relative to `AMPLITUDE`, in dB. */
 function levelDb(samples: Int16Array, rate: number, hz: number): number {
-  const from = Math.floor(samples.length / 4);
-  const to = Math.floor((3 * samples.length) / 4);
-  const w = (2 * Math.PI * hz) / rate;
-  let re = 0;
-  let im = 0;
-  for (let i = from; i < to; i++) {
-    re += (samples[i] as number) * Math.cos(w * i);
-    im -= (samples[i] as number) * Math.sin(w * i);
-  }
-  const amplitude = (2 * Math.hypot(re, im)) / (to - from);
+  const amplitude = toneAmplitude(samples, rate, hz);
   return 20 * Math.log10(Math.max(amplitude, 1e-9) / AMPLITUDE);
 }
 
