@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { encodeMulaw } from '../../src/audio/g711.js';
 import { resampleBuffer } from '../../src/audio/resampler.js';
 import { AgentSocket } from '../../test/support/agent-socket.js';
-import { cardsClips, librivoxClips, readPcm16 } from '../../test/support/fixtures.js';
+import { CARD_RULES, cardsClips, librivoxClips, readPcm16 } from '../../test/support/fixtures.js';
 import type { ServerMeasure } from './parley-process.js';
 
 const FRAME_MS = 20;
@@ -25,18 +25,6 @@ const ANSWER_TIMEOUT_MS = 15_000;
  * language model (a rules agent without grammar, as with a cloud LLM), answered by its fallback.
  */
 export type LoadMode = 'grammar' | 'open';
-
-const RANKS = ['ace', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'jack', 'queen', 'king'];
-const CARD_RULES = {
-  fallback: ['Please name your cards.'],
-  slots: { rank: RANKS, suit: ['clubs', 'hearts', 'diamonds', 'spades'] },
-  grammar: true,
-  intents: [
-    { name: 'one_card', patterns: ['{rank} of {suit}'], responses: ['You played the {rank} of {suit}.'] },
-    { name: 'two_ranks', patterns: ['{rank} {rank}', '{rank} {rank} of {suit}'], responses: ['A pair, nice.'] },
-    { name: 'three_cards', patterns: ['{rank} of {suit} {rank} of {suit} {rank} of {suit}'], responses: ['Three cards, good hand.'] },
-  ],
-};
 
 export class ParleyProcess {
   private constructor(

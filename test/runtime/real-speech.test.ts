@@ -9,25 +9,12 @@ import { startParley } from '../../src/server/start-parley.js';
 import type { Parley } from '../../src/server/start-parley.js';
 import { AgentSocket, silence, streamAudio } from '../support/agent-socket.js';
 
-import { JFK_TRANSCRIPT, cardsClips, fixturePath, librivoxClips, readPcm16 } from '../support/fixtures.js';
+import { CARD_RULES, JFK_TRANSCRIPT, cardsClips, fixturePath, librivoxClips, readPcm16 } from '../support/fixtures.js';
 import { wordErrors } from '../support/wer.js';
 
 /** pocketsphinx's measured WER on these clips is 39.8 %; the acceptance allows 5 points more. */
 const OPEN_VOCABULARY_WER_LIMIT = 0.448;
 
-const RANKS = ['ace', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'jack', 'queen', 'king'];
-
-/** A rules agent for a card game: its patterns are the only grammar the recognizer gets. */
-const CARD_RULES = {
-  fallback: ['Please name your cards.'],
-  slots: { rank: RANKS, suit: ['clubs', 'hearts', 'diamonds', 'spades'] },
-  grammar: true,
-  intents: [
-    { name: 'one_card', patterns: ['{rank} of {suit}'], responses: ['You played the {rank} of {suit}.'] },
-    { name: 'two_ranks', patterns: ['{rank} {rank}', '{rank} {rank} of {suit}'], responses: ['A pair, nice.'] },
-    { name: 'three_cards', patterns: ['{rank} of {suit} {rank} of {suit} {rank} of {suit}'], responses: ['Three cards, good hand.'] },
-  ],
-};
 
 function pcm(path: string): Buffer {
   const { samples, sampleRate } = readPcm16(path);

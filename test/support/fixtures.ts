@@ -115,3 +115,17 @@ function jfkPath(): Promise<string> {
   renameSync(join(staging, member), target);
   return Promise.resolve(target);
 }
+
+const CARD_RANKS = ['ace', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'jack', 'queen', 'king'];
+
+/** A rules agent for a card game: its patterns are the only grammar the recognizer gets. */
+export const CARD_RULES = {
+  fallback: ['Please name your cards.'],
+  slots: { rank: CARD_RANKS, suit: ['clubs', 'hearts', 'diamonds', 'spades'] },
+  grammar: true,
+  intents: [
+    { name: 'one_card', patterns: ['{rank} of {suit}'], responses: ['You played the {rank} of {suit}.'] },
+    { name: 'two_ranks', patterns: ['{rank} {rank}', '{rank} {rank} of {suit}'], responses: ['A pair, nice.'] },
+    { name: 'three_cards', patterns: ['{rank} of {suit} {rank} of {suit} {rank} of {suit}'], responses: ['Three cards, good hand.'] },
+  ],
+};
