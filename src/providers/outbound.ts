@@ -59,9 +59,9 @@ export function forbiddenRange(address: string): string | undefined {
   return RANGES.find((range) => range.list.check(address, family))?.label;
 }
 
-/** A URL's hostname without IPv6 brackets or a trailing dot, lower case. */
-function bareHost(url: URL): string {
-  return url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+/** A host name without IPv6 brackets or a trailing dot, lower case: how URLs and allow-list entries compare. */
+function bareHost(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
 }
 
 function effectivePort(url: URL): number {
@@ -105,7 +105,7 @@ export function parseAllowedHosts(text: string): AllowList {
     const [, host = '', port] = named;
     const portNumber = port === undefined ? undefined : Number(port);
     if (portNumber !== undefined && (portNumber < 1 || portNumber > 65535)) throw badEntry(raw);
-    names.push({ host: host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, ''), ...(portNumber === undefined ? {} : { port: portNumber }) });
+    names.push({ host: bareHost(host), ...(portNumber === undefined ? {} : { port: portNumber }) });
   }
   return { names, ranges };
 }
@@ -175,7 +175,7 @@ export class OutboundGuard {
     }
     if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) return `${url.protocol} URLs are not supported`;
     if (this.nameAllowed(url)) return undefined;
-    const host = bareHost(url);
+    const host = bareHost(url.hostname);
     if ((host === 'localhost' || host.endsWith('.localhost')) && !this.allow.ranges.check('127.0.0.1', 'ipv4')) {
       return `${url.host} is this server itself (loopback); ${allowHint(url)}`;
     }
@@ -248,7 +248,7 @@ export class OutboundGuard {
 
   private nameAllowed(url: URL): boolean {
     if (this.trustedOrigins.has(originOf(url.href)?.origin ?? '')) return true;
-    const host = bareHost(url);
+    const host = bareHost(url.hostname);
     const port = effectivePort(url);
     return this.allow.names.some((entry) => entry.host === host && (entry.port === undefined || entry.port === port));
   }
