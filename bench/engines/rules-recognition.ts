@@ -3,6 +3,7 @@
 // the open-domain WER against the open language model alone.
 import { readFileSync } from 'node:fs';
 import { TurnPipeline } from '../../src/listen/pocketsphinx/turn-pipeline.js';
+import { checkedText } from '../../src/listen/pocketsphinx/check-decode.js';
 import { DEFAULT_TURN_SETTINGS } from '../../src/listen/vad/turn-settings.js';
 import { RulesMatcher } from '../../src/think/rules/rules-matcher.js';
 import { parseRules } from '../../src/think/rules/rules-schema.js';
@@ -20,7 +21,7 @@ function hear(audio: Int16Array, grammar: string | undefined): string {
   const texts: string[] = [];
   const payload = { turn: DEFAULT_TURN_SETTINGS, interimIntervalMs: 500, ...(grammar === undefined ? {} : { grammar }) };
   const pipeline = new TurnPipeline(payload, (event) => {
-    if (event.t === 'endOfTurn') texts.push(event.text);
+    if (event.t === 'endOfTurn') texts.push(event.check === undefined ? event.text : checkedText({ grammarText: event.text, audio: event.check }));
   });
   const padded = new Int16Array(audio.length + 8000 + 24000);
   padded.set(audio, 8000);

@@ -11,14 +11,29 @@ export interface PlayoutClockOptions {
   sampleBytes?: number;
   /** Hands one frame to the transport. */
   send: (frame: Uint8Array) => void;
+  /**
+   * Told of each frame of audio as it goes out: when the listener will hear it (on `now`'s clock),
+   * for how long, and the PCM of a compressed frame when it came with one (the echo reference).
+   */
+  onPlayed?: (played: PlayedFrame) => void;
   /** Monotonic clock in milliseconds; default performance.now. */
   now?: () => number;
+}
+
+export interface PlayedFrame {
+  bytes: Uint8Array;
+  heardAtMs: number;
+  durationMs: number;
+  pcm?: Int16Array;
 }
 
 interface QueuedBytes {
   bytes: Uint8Array;
   /** Sent as-is, outside the pacing, with zero duration (a WAV header). */
   raw: boolean;
+  /** A whole compressed frame: sent in one piece, lasting this long. Undefined for PCM, cut anywhere. */
+  ms?: number;
+  pcm?: Int16Array;
 }
 
 type UtteranceState = 'idle' | 'open' | 'ended';
@@ -47,6 +62,7 @@ export class PlayoutClock {
   private readonly bytesPerMs: number;
   private readonly frameBytes: number;
   private readonly send: (frame: Uint8Array) => void;
+  private readonly onPlayed: ((played: PlayedFrame) => void) | undefined;
   private readonly now: () => number;
 
   private queue: QueuedBytes[] = [];
@@ -55,7 +71,10 @@ export class PlayoutClock {
   private state: UtteranceState = 'idle';
   /** Wall time at which the listener hears position 0 of the utterance; undefined before its first frame. */
   private playoutStart: number | undefined;
+  /** PCM bytes of the current utterance sent so far (counted in bytes, so that sums stay exact). */
   private sentBytes = 0;
+  /** Playback time of the current utterance's whole compressed frames sent so far. */
+  private sentFrameMs = 0;
   /** Wall time at which the previous utterance's sent audio runs out at the listener. */
   private previousPlayoutEnd = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -75,6 +94,7 @@ export class PlayoutClock {
     this.bytesPerMs = options.bytesPerMs;
     this.frameBytes = Math.max(sampleBytes, Math.round((frameMs * options.bytesPerMs) / sampleBytes) * sampleBytes);
     this.send = options.send;
+    this.onPlayed = options.onPlayed;
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -85,6 +105,7 @@ export class PlayoutClock {
     if (this.playoutStart !== undefined) this.previousPlayoutEnd = this.playoutStart + this.sentMs();
     this.playoutStart = undefined;
     this.sentBytes = 0;
+    this.sentFrameMs = 0;
     this.state = 'open';
   }
 
@@ -92,6 +113,16 @@ export class PlayoutClock {
   enqueue(bytes: Uint8Array): void {
     if (!this.acceptingAudio() || bytes.length === 0) return;
     this.queue.push({ bytes, raw: false });
+    this.pump();
+  }
+
+  /**
+   * Appends one whole compressed frame (an Ogg page, an MP3 or FLAC frame) that plays for `ms`:
+   * it goes out in one piece when due, paced by its duration rather than its size.
+   */
+  enqueueFrame(bytes: Uint8Array, ms: number, pcm?: Int16Array): void {
+    if (!this.acceptingAudio() || bytes.length === 0) return;
+    this.queue.push(pcm === undefined ? { bytes, raw: false, ms } : { bytes, raw: false, ms, pcm });
     this.pump();
   }
 
@@ -126,7 +157,7 @@ export class PlayoutClock {
 
   /** Milliseconds of the current utterance's audio sent so far. */
   sentMs(): number {
-    return this.sentBytes / this.bytesPerMs;
+    return this.sentBytes / this.bytesPerMs + this.sentFrameMs;
   }
 
   /** An utterance is open or still has audio to send. */
@@ -143,6 +174,7 @@ export class PlayoutClock {
     this.dropEverything();
     this.playoutStart = undefined;
     this.sentBytes = 0;
+    this.sentFrameMs = 0;
     this.previousPlayoutEnd = -Infinity;
     return played;
   }
@@ -200,6 +232,16 @@ export class PlayoutClock {
         continue;
       }
       const now = this.now();
+      if (head.ms !== undefined) {
+        const wakeAt = this.wholeFrameDueAt(head.ms, now);
+        if (wakeAt > now) {
+          this.armTimer(wakeAt - now);
+          return;
+        }
+        this.sendWholeFrame(head, now);
+        if (generation !== this.generation) return;
+        continue;
+      }
       const size = Math.min(this.frameBytes, this.contiguousAudioBytes());
       const wakeAt = this.frameDueAt(size, now);
       if (wakeAt > now) {
@@ -219,20 +261,43 @@ export class PlayoutClock {
     // A short frame waits for more audio unless the utterance ended or the listener would starve.
     const short = size < this.frameBytes && this.state !== 'ended' && !this.rawFollowsAudio();
     if (short) return listenerRunsDryAt <= now ? now : listenerRunsDryAt;
-    if (start === undefined || this.sentBytes === 0) return now;
+    if (start === undefined || this.sentMs() === 0) return now;
     return start + this.sentMs() + size / this.bytesPerMs - this.leadMs - EPSILON_MS;
   }
 
-  private sendFrame(size: number, now: number): void {
+  /** When a whole frame lasting `ms` may go out: it is never cut, so it waits until all of it fits in the lead. */
+  private wholeFrameDueAt(ms: number, now: number): number {
+    const start = this.playoutStart;
+    if (start === undefined || this.sentMs() === 0) return now;
+    return start + this.sentMs() + ms - this.leadMs - EPSILON_MS;
+  }
+
+  /** Moves the playout start for a frame going out now; returns when the listener hears it. */
+  private startFrame(now: number): number {
     if (this.playoutStart === undefined) {
       this.playoutStart = Math.max(now, this.previousPlayoutEnd);
     } else if (now > this.playoutStart + this.sentMs()) {
       // The listener ran out of audio and heard silence until now: shift the playout start.
       this.playoutStart = now - this.sentMs();
     }
+    return this.playoutStart + this.sentMs();
+  }
+
+  private sendFrame(size: number, now: number): void {
+    const heardAtMs = this.startFrame(now);
     const frame = this.takeAudio(size);
     this.sentBytes += size;
     this.send(frame);
+    this.onPlayed?.({ bytes: frame, heardAtMs, durationMs: size / this.bytesPerMs });
+  }
+
+  private sendWholeFrame(item: QueuedBytes, now: number): void {
+    const heardAtMs = this.startFrame(now);
+    this.queue.shift();
+    const durationMs = item.ms ?? 0;
+    this.sentFrameMs += durationMs;
+    this.send(item.bytes);
+    this.onPlayed?.(item.pcm === undefined ? { bytes: item.bytes, heardAtMs, durationMs } : { bytes: item.bytes, heardAtMs, durationMs, pcm: item.pcm });
   }
 
   /** Removes `size` audio bytes from the head of the queue, without copying when one piece holds them. */
@@ -268,7 +333,7 @@ export class PlayoutClock {
   private contiguousAudioBytes(): number {
     let total = -this.headOffset;
     for (const item of this.queue) {
-      if (item.raw || total >= this.frameBytes) break;
+      if (item.raw || item.ms !== undefined || total >= this.frameBytes) break;
       total += item.bytes.length;
     }
     return Math.max(0, total);

@@ -4,6 +4,8 @@ import { suggestPull } from '../models/suggest.js';
 import { startParley } from '../server/start-parley.js';
 import { registerModelsCommand } from './models.js';
 import { registerTalkCommand } from './talk.js';
+import { registerPlatformCommands } from './platform.js';
+import { describeStore, openStore } from '../store/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,7 +22,9 @@ const port = (value: string): number => {
 
 async function serve(options: ServeOptions): Promise<void> {
   suggestPull(process.env);
+  const store = await openStore(process.env);
   const parley = await startParley({
+    ...(store === undefined ? {} : { store }),
     overrides: {
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.host === undefined ? {} : { host: options.host }),
@@ -29,12 +33,16 @@ async function serve(options: ServeOptions): Promise<void> {
   const base = parley.server.url;
   console.error(`Parley ${pkg.version} on ${base.replace('ws://', 'http://')}  (agents: ${base}/v1/agent/converse, EA: ${base}/agent)`);
   console.error(`engines: listen=${parley.tiers['listen']} think=${parley.tiers['think']} speak=${parley.tiers['speak']}`);
+  console.error(`store: ${describeStore(process.env)}`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(1);
     stopping = true;
     console.error(`${signal}: draining sessions (a second signal exits at once)`);
-    void parley.drain().then(() => process.exit(0));
+    void parley
+      .drain()
+      .then(() => store?.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -54,6 +62,7 @@ program
   .action(serve);
 
 registerModelsCommand(program);
+registerPlatformCommands(program);
 registerTalkCommand(program, async () => {
   // A private server for this command only: loopback, any port, no keys, quiet logs.
   const parley = await startParley({

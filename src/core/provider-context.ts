@@ -11,4 +11,6 @@ export interface ProviderContext {
   warn(notice: WarningNotice): void;
   /** The session's settings, for providers that depend on another stage (e.g. a grammar from the rules). */
   readonly agent?: Readonly<AgentConfig>;
+  /** LLM tokens one request used, where the provider reports them (the session's usage record). */
+  reportTokens?(tokens: { inputTokens: number; outputTokens: number }): void;
 }

@@ -8,16 +8,21 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The text of a turn whose job asked for a check (pocketsphinx's grammar check). */
+export type SettleTurn = (text: string, check: Int16Array<ArrayBuffer>) => Promise<string>;
+
 /**
  * A listening session whose engine runs as one long job in a worker pool (pocketsphinx, whisper):
  * audio frames go in, turn events come out. Resolves once the worker has loaded the engine;
- * a failure before that rejects, after that it is reported through `events.failed`.
+ * a failure before that rejects, after that it is reported through `events.failed`. Turns are
+ * reported in order: one waiting for `settle` holds back the turns after it.
  */
 export async function openPoolListen(
   label: string,
   startJob: () => PoolJob<ListenJobInput, ListenJobEvent>,
   events: ListenEvents,
   logger: Logger,
+  settle?: SettleTurn,
 ): Promise<ListenStream> {
   let job: PoolJob<ListenJobInput, ListenJobEvent>;
   try {
@@ -25,7 +30,7 @@ export async function openPoolListen(
   } catch (err) {
     throw new ProviderError('listen', label, `cannot start listening: ${message(err)}`, { cause: err });
   }
-  const stream = new PoolListenStream(label, job, events, logger);
+  const stream = new PoolListenStream(label, job, events, logger, settle);
   await stream.started;
   return stream;
 }
@@ -33,12 +38,15 @@ export async function openPoolListen(
 class PoolListenStream implements ListenStream {
   readonly started: Promise<void>;
   private closed = false;
+  /** Settles once every turn so far has been reported. */
+  private turns: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly label: string,
     private readonly job: PoolJob<ListenJobInput, ListenJobEvent>,
     private readonly events: ListenEvents,
     private readonly logger: Logger,
+    private readonly settle: SettleTurn | undefined,
   ) {
     this.started = new Promise((resolve, reject) => void this.pump(resolve, reject));
   }
@@ -62,6 +70,25 @@ class PoolListenStream implements ListenStream {
     this.job.cancel();
   }
 
+  private reportTurn(text: string, check: Int16Array<ArrayBuffer> | undefined): void {
+    const settle = this.settle;
+    if (check === undefined || settle === undefined) {
+      this.turns = this.turns.then(() => {
+        if (!this.closed) this.events.endOfTurn(text);
+      });
+      return;
+    }
+    const settled = settle(text, check).catch((err: unknown) => {
+      // Nothing stands behind the grammar's reading: reported as a turn with no words heard.
+      if (!this.closed) this.logger.warn({ provider: this.label, err: message(err) }, 'the check of a turn failed');
+      return '';
+    });
+    this.turns = this.turns.then(async () => {
+      const heard = await settled;
+      if (!this.closed) this.events.endOfTurn(heard);
+    });
+  }
+
   private async pump(resolve: () => void, reject: (err: unknown) => void): Promise<void> {
     let ready = false;
     try {
@@ -82,7 +109,7 @@ class PoolListenStream implements ListenStream {
             if (event.finalizeMs !== undefined) {
               this.logger.debug({ provider: this.label, audioMs: event.audioMs, finalizeMs: event.finalizeMs }, 'turn finalized');
             }
-            this.events.endOfTurn(event.text);
+            this.reportTurn(event.text, event.check);
             break;
         }
       }

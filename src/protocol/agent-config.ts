@@ -5,17 +5,32 @@
 
 export type Dialect = 'ea' | 'v1';
 
+/** Uncompressed encodings, in and out (a WAV header can describe them). */
 export type PcmEncoding = 'linear16' | 'mulaw' | 'alaw';
 
+/** What a client may send (docs/protocol-decisions.md#audio-formats). */
+export type InputEncoding = PcmEncoding | 'linear32' | 'flac' | 'opus' | 'ogg-opus';
+
+/** What a client may ask for; the compressed ones are whole streams per utterance. */
+export type OutputEncoding = PcmEncoding | 'opus' | 'mp3' | 'flac';
+
 export interface InputAudioFormat {
-  encoding: PcmEncoding;
+  encoding: InputEncoding;
   sampleRate: number;
+  /**
+   * Server-side echo suppression of the agent's own voice on this input (docs/protocol-decisions.md#echo-suppression);
+   * undefined leaves it to the server's default (PARLEY_ECHO_SUPPRESSION, or on for phone calls).
+   */
+  echoSuppression?: boolean;
 }
 
 export interface OutputAudioFormat {
-  encoding: PcmEncoding;
+  encoding: OutputEncoding;
   sampleRate: number;
-  container: 'none' | 'wav';
+  /** `ogg` for opus; `none` for mp3 and flac, which are their own streams. */
+  container: 'none' | 'wav' | 'ogg';
+  /** Bits per second of the lossy encodings (opus, mp3); undefined for the others. */
+  bitrate?: number;
 }
 
 /** Loose provider block: `type` picks the implementation, the rest is provider-specific. */

@@ -15,6 +15,8 @@ const audioInput = z.looseObject({
   encoding: z.string().optional(),
   sample_rate: z.number().int().positive().optional(),
   sampleRate: z.number().int().positive().optional(),
+  /** Parley's own (docs/protocol-decisions.md#echo-suppression). */
+  echo_suppression: z.boolean().optional(),
 });
 
 const audioOutput = z.looseObject({

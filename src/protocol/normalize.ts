@@ -9,8 +9,9 @@ import type {
   HistoryItem,
   InputAudioFormat,
   ListenSettings,
+  InputEncoding,
   OutputAudioFormat,
-  PcmEncoding,
+  OutputEncoding,
   SpeakSettings,
   ThinkSettings,
 } from './agent-config.js';
@@ -34,7 +35,8 @@ export const DEFAULT_SPEAK: SpeakSettings = { provider: { type: 'deepgram', mode
 /** Managed LLMs truncate longer prompts with a PROMPT_TOO_LONG warning (docs/protocol-decisions.md#prompt-length-limit). */
 export const MAX_PROMPT_CHARS = 25_000;
 
-const PCM_ENCODINGS: readonly PcmEncoding[] = ['linear16', 'mulaw', 'alaw'];
+const INPUT_ENCODINGS: readonly InputEncoding[] = ['linear16', 'linear32', 'mulaw', 'alaw', 'flac', 'opus', 'ogg-opus'];
+const OUTPUT_ENCODINGS: readonly OutputEncoding[] = ['linear16', 'mulaw', 'alaw', 'opus', 'mp3', 'flac'];
 const MIN_RATE = 8000;
 const MAX_RATE = 48000;
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -48,11 +50,11 @@ function invalid(message: string): ProtocolError {
   return new ProtocolError('INVALID_SETTINGS', message);
 }
 
-function pcmEncoding(value: string | undefined, field: string, fallback: PcmEncoding): PcmEncoding {
-  if (value === undefined) return fallback;
-  const found = PCM_ENCODINGS.find((e) => e === value);
+function encodingOf<T extends string>(value: string | undefined, field: string, supported: readonly T[]): T {
+  if (value === undefined) return supported[0] as T;
+  const found = supported.find((e) => e === value);
   if (found === undefined) {
-    throw invalid(`${field} "${value}" is not supported (supported: ${PCM_ENCODINGS.join(', ')})`);
+    throw invalid(`${field} "${value.slice(0, 64)}" is not supported by this server (supported: ${supported.join(', ')})`);
   }
   return found;
 }
@@ -69,22 +71,52 @@ type RawAudio = NonNullable<V1Settings['audio']>;
 
 function inputFormat(audio: RawAudio | undefined, defaultRate: number): InputAudioFormat {
   const input = audio?.input;
+  const echo = input?.echo_suppression;
   return {
-    encoding: pcmEncoding(input?.encoding, 'audio.input.encoding', 'linear16'),
+    encoding: encodingOf(input?.encoding, 'audio.input.encoding', INPUT_ENCODINGS),
     sampleRate: sampleRate(input?.sample_rate ?? input?.sampleRate, 'audio.input.sample_rate', defaultRate),
+    ...(echo === undefined ? {} : { echoSuppression: echo }),
   };
 }
 
-/** Output combinations follow Deepgram's TTS table (docs/protocol-decisions.md#audio-formats) for the PCM encodings. */
+/** Compressed outputs by Deepgram's TTS table (docs/protocol-decisions.md#audio-formats): fixed or listed rates, bitrates. */
+const COMPRESSED_OUTPUT: Record<
+  'opus' | 'mp3' | 'flac',
+  { rates: readonly number[]; defaultRate: number; bitrates?: { min: number; max: number; allowed?: readonly number[]; fallback: number }; container: 'ogg' | 'none' }
+> = {
+  opus: { rates: [48000], defaultRate: 48000, bitrates: { min: 4000, max: 650000, fallback: 12000 }, container: 'ogg' },
+  mp3: { rates: [22050], defaultRate: 22050, bitrates: { min: 32000, max: 48000, allowed: [32000, 48000], fallback: 48000 }, container: 'none' },
+  flac: { rates: [8000, 16000, 22050, 32000, 48000], defaultRate: 16000, container: 'none' },
+};
+
+/** Output combinations follow Deepgram's TTS table (docs/protocol-decisions.md#audio-formats). */
 function outputFormat(audio: RawAudio | undefined): OutputAudioFormat {
   const output = audio?.output;
-  const encoding = pcmEncoding(output?.encoding, 'audio.output.encoding', 'linear16');
+  const encoding = encodingOf(output?.encoding, 'audio.output.encoding', OUTPUT_ENCODINGS);
+  const container = output?.container ?? 'none';
+  if (encoding === 'opus' || encoding === 'mp3' || encoding === 'flac') {
+    const rule = COMPRESSED_OUTPUT[encoding];
+    const rate = output?.sample_rate ?? output?.sampleRate ?? rule.defaultRate;
+    if (!rule.rates.includes(rate)) throw invalid(`audio.output.sample_rate ${rate} is not available for ${encoding} (${rule.rates.join(', ')})`);
+    // `none` is accepted for every compressed encoding (Deepgram's own mp3 examples send it); the stream is the container.
+    if (container !== 'none' && container !== rule.container) {
+      throw invalid(`audio.output.container "${container}" is not supported for ${encoding} (${rule.container === 'ogg' ? 'ogg' : 'leave it out or none'})`);
+    }
+    const format: OutputAudioFormat = { encoding, sampleRate: rate, container: rule.container };
+    const bitrates = rule.bitrates;
+    if (bitrates === undefined) return format;
+    const bitrate = output?.bitrate ?? bitrates.fallback;
+    const allowed = bitrates.allowed === undefined ? bitrate >= bitrates.min && bitrate <= bitrates.max : bitrates.allowed.includes(bitrate);
+    if (!allowed) {
+      throw invalid(`audio.output.bitrate ${bitrate} is not available for ${encoding} (${bitrates.allowed?.join(' or ') ?? `${bitrates.min} to ${bitrates.max}`} bps)`);
+    }
+    return { ...format, bitrate };
+  }
   const companded = encoding !== 'linear16';
   const rate = sampleRate(output?.sample_rate ?? output?.sampleRate, 'audio.output.sample_rate', companded ? 8000 : 24000);
   if (companded && rate !== 8000 && rate !== 16000) {
     throw invalid(`audio.output.sample_rate ${rate} is not available for ${encoding} (8000 or 16000)`);
   }
-  const container = output?.container ?? 'none';
   if (container !== 'none' && container !== 'wav') {
     throw invalid(`audio.output.container "${container}" is not supported for ${encoding} (none or wav)`);
   }

@@ -1,4 +1,4 @@
-import { pocketsphinxPool } from '../listen/pocketsphinx/pocketsphinx-pool.js';
+import { pocketsphinxCheckPool, pocketsphinxPool } from '../listen/pocketsphinx/pocketsphinx-pool.js';
 import { flitePool } from '../speak/flite/flite-pool.js';
 
 /**
@@ -10,10 +10,12 @@ import { flitePool } from '../speak/flite/flite-pool.js';
  */
 export function reserveClassicPools(maxSessions: number): void {
   pocketsphinxPool.reserve({ running: 2 * maxSessions });
+  // Grammar checks queue for their threads: room for two per admitted session.
+  pocketsphinxCheckPool.reserve({ queued: 2 * maxSessions });
   flitePool.reserve({ queued: 2 * maxSessions });
 }
 
 /** Ends the process-wide pools of the classic engines (pocketsphinx, flite). */
 export async function closeClassicPools(): Promise<void> {
-  await Promise.all([pocketsphinxPool.close(), flitePool.close()]);
+  await Promise.all([pocketsphinxPool.close(), pocketsphinxCheckPool.close(), flitePool.close()]);
 }

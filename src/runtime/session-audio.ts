@@ -1,3 +1,4 @@
+import { EchoSuppressor } from '../audio/echo-suppressor.js';
 import { InputDecoder } from '../audio/input-decoder.js';
 import { OutputEncoder, prepareOutputRate } from '../audio/output-encoder.js';
 import { PlayoutClock } from '../audio/playout-clock.js';
@@ -8,8 +9,17 @@ import type { SessionAudioFactory } from '../session/session.js';
 /** Rates clients usually send and ask for; any other rate's filters are designed at its session's setup. */
 const COMMON_CLIENT_RATES = [8000, 16000, 24000, 48000];
 
-/** Builds each session's decoder (client format → 16 kHz PCM), encoder and playout clock. */
-export function sessionAudioFactory(playoutLeadMs: number): SessionAudioFactory {
+export interface SessionAudioOptions {
+  /**
+   * Echo suppression for sessions whose settings do not say (`audio.input.echo_suppression`):
+   * PARLEY_ECHO_SUPPRESSION for the agent paths; a phone bridge passes true, or sets
+   * `config.input.echoSuppression` (docs/protocol-decisions.md#echo-suppression).
+   */
+  echoSuppression?: boolean;
+}
+
+/** Builds each session's decoder (client format → 16 kHz PCM), echo suppressor, encoder and playout clock. */
+export function sessionAudioFactory(playoutLeadMs: number, options: SessionAudioOptions = {}): SessionAudioFactory {
   // Designed now, at startup, so that not even the process's first session waits for a filter.
   for (const rate of COMMON_CLIENT_RATES) {
     prepareOutputRate(rate);
@@ -18,9 +28,15 @@ export function sessionAudioFactory(playoutLeadMs: number): SessionAudioFactory 
   // A format the protocol refuses throws in the executor: the caller gets a rejected promise.
   return (config, send) =>
     new Promise((resolve) => {
-      const encoder = OutputEncoder.create(config.output);
-      const decoder = InputDecoder.create(config.input, LISTEN_SAMPLE_RATE);
-      const clock = new PlayoutClock({ leadMs: playoutLeadMs, bytesPerMs: encoder.bytesPerMs, send });
+      const echo = config.input.echoSuppression ?? options.echoSuppression ?? false ? new EchoSuppressor(config.output, { leadMs: playoutLeadMs }) : undefined;
+      const encoder = OutputEncoder.create(config.output, { keepPcm: echo !== undefined });
+      const decoder = InputDecoder.create(config.input, LISTEN_SAMPLE_RATE, echo === undefined ? {} : { process: (samples) => echo.process(samples) });
+      const clock = new PlayoutClock({
+        leadMs: playoutLeadMs,
+        bytesPerMs: encoder.bytesPerMs,
+        send,
+        ...(echo === undefined ? {} : { onPlayed: (frame) => echo.played(frame) }),
+      });
       resolve({
         decode: (bytes) => decoder.push(bytes),
         encoder,
@@ -29,6 +45,7 @@ export function sessionAudioFactory(playoutLeadMs: number): SessionAudioFactory 
           clock.stop();
           decoder.close();
           encoder.close();
+          echo?.close();
         },
       });
     });

@@ -3,12 +3,14 @@ import type { Logger } from '../core/logger.js';
 import type { ProviderContext } from '../core/provider-context.js';
 import type { Providers } from '../session/provider-registry.js';
 import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
+import { warmGrammarChecks } from '../listen/pocketsphinx/pocketsphinx-listen.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Loads the local engines before the first caller needs them: one word synthesized, one
- * listener opened on a moment of silence. The first session then starts as fast as any other.
+ * listener opened on a moment of silence, the grammar checks' decoders. The first session then
+ * starts as fast as any other.
  */
 export async function warmUp(providers: Providers, env: Env, logger: Logger): Promise<void> {
   const started = performance.now();
@@ -26,6 +28,7 @@ export async function warmUp(providers: Providers, env: Env, logger: Logger): Pr
         stream.write(new Int16Array(LISTEN_SAMPLE_RATE / 10));
         stream.close();
       })(),
+      warmGrammarChecks(),
     ]);
   } finally {
     speak.close?.();

@@ -5,6 +5,7 @@ import { describeIssues } from '../protocol/parse.js';
 import { parseAllowedHosts } from '../providers/outbound.js';
 import { DEFAULT_TURN_TAKING } from '../session/turn-taking.js';
 import type { TurnTaking } from '../session/turn-taking.js';
+import { MIN_SECRET_CHARS } from './tokens.js';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
@@ -25,6 +26,7 @@ const schema = z.object({
   PARLEY_MAX_CONVERSATION_CHARS: int(DEFAULT_CLIENT_LIMITS.maxConversationChars, 1),
   PARLEY_MAX_QUEUED_INJECTIONS: int(DEFAULT_CLIENT_LIMITS.maxQueuedInjections, 0),
   PARLEY_PLAYOUT_LEAD_MS: int(200, 0),
+  PARLEY_ECHO_SUPPRESSION: z.enum(['on', 'off']).default('off'),
   PARLEY_SYNTHESIS_AHEAD_MS: int(3000, 500),
   PARLEY_MAX_CLIENT_BUFFER_BYTES: int(4 * 1024 * 1024, 64 * 1024),
   PARLEY_CLIENT_BUFFER_GRACE_MS: int(5000, 0),
@@ -46,6 +48,15 @@ const schema = z.object({
   PARLEY_FILLER_AFTER_MS: int(DEFAULT_TURN_TAKING.fillerAfterMs, 0),
   PARLEY_UNFINISHED_HOLD_MS: int(DEFAULT_TURN_TAKING.unfinishedHoldMs, 0),
   PARLEY_WEB_DIR: z.string().optional(),
+  PARLEY_ADMIN_KEY: z.string().optional(),
+  PARLEY_TOKEN_SECRET: z
+    .string()
+    .optional()
+    .refine((secret) => secret === undefined || secret === '' || secret.length >= MIN_SECRET_CHARS, `PARLEY_TOKEN_SECRET must have at least ${MIN_SECRET_CHARS} characters`),
+  PARLEY_SLOT_LEASE_MS: int(30_000, 500),
+  PARLEY_AGENTS_FILE: z.string().optional(),
+  PARLEY_RECORD_DIR: z.string().optional(),
+  PARLEY_RECORD: z.enum(['all', 'requested']).default('all'),
 });
 
 export interface ServerConfig {
@@ -63,6 +74,8 @@ export interface ServerConfig {
   /** Bounds inside messages (docs/protocol-decisions.md#message-limits). */
   limits: ClientLimits;
   playoutLeadMs: number;
+  /** Echo suppression for agent-path sessions whose settings do not say (docs/protocol-decisions.md#echo-suppression). */
+  echoSuppression: boolean;
   /** How far synthesis may run ahead of what the listener has heard; at least 500, well over the default playout lead. */
   synthesisAheadMs: number;
   /** Bytes queued for one client past which it is closed; past half of it, agent audio is dropped (docs/protocol-decisions.md#slow-clients). */
@@ -75,6 +88,18 @@ export interface ServerConfig {
   /** Turn-taking defaults of every session (docs/turn-taking.md); settings may override each. */
   turnTaking: TurnTaking;
   webDir?: string;
+  /** PARLEY_ADMIN_KEY: the credential of the management API (`/v1/projects`); unset, it is off. */
+  adminKey?: string;
+  /** PARLEY_TOKEN_SECRET: signs granted tokens; unset, a secret kept in the store (docs/security.md#projects-keys-and-tokens). */
+  tokenSecret?: string;
+  /** How long a session's concurrency slot outlives its process's last heartbeat (a crashed process). */
+  slotLeaseMs: number;
+  /** Agents for phone calls, name → V1 Settings (docs/telephony.md#which-agent-answers); unset: the embedded local agent. */
+  agentsFile?: string;
+  /** Where recordings go (docs/recordings.md); unset: nothing is recorded. */
+  recordDir?: string;
+  /** `all` sessions, or only those that ask (`record=true`). */
+  record: 'all' | 'requested';
 }
 
 export function loadServerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
@@ -99,6 +124,7 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
       maxQueuedInjections: e.PARLEY_MAX_QUEUED_INJECTIONS,
     },
     playoutLeadMs: e.PARLEY_PLAYOUT_LEAD_MS,
+    echoSuppression: e.PARLEY_ECHO_SUPPRESSION === 'on',
     synthesisAheadMs: e.PARLEY_SYNTHESIS_AHEAD_MS,
     maxClientBufferBytes: e.PARLEY_MAX_CLIENT_BUFFER_BYTES,
     clientBufferGraceMs: e.PARLEY_CLIENT_BUFFER_GRACE_MS,
@@ -115,5 +141,11 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
       unfinishedHoldMs: e.PARLEY_UNFINISHED_HOLD_MS,
     },
     ...(e.PARLEY_WEB_DIR === undefined ? {} : { webDir: e.PARLEY_WEB_DIR }),
+    ...(e.PARLEY_ADMIN_KEY === undefined || e.PARLEY_ADMIN_KEY === '' ? {} : { adminKey: e.PARLEY_ADMIN_KEY }),
+    ...(e.PARLEY_TOKEN_SECRET === undefined || e.PARLEY_TOKEN_SECRET === '' ? {} : { tokenSecret: e.PARLEY_TOKEN_SECRET }),
+    slotLeaseMs: e.PARLEY_SLOT_LEASE_MS,
+    ...(e.PARLEY_AGENTS_FILE === undefined || e.PARLEY_AGENTS_FILE === '' ? {} : { agentsFile: e.PARLEY_AGENTS_FILE }),
+    ...(e.PARLEY_RECORD_DIR === undefined || e.PARLEY_RECORD_DIR === '' ? {} : { recordDir: e.PARLEY_RECORD_DIR }),
+    record: e.PARLEY_RECORD,
   };
 }

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '../protocol/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -8,6 +9,7 @@ import type { Dialect } from '../protocol/agent-config.js';
 import { normalizeEaSettings, normalizeV1Settings } from '../protocol/normalize.js';
 import { isSettingsMessage, parseClientMessage } from '../protocol/parse.js';
 import type { ClientMessage } from '../protocol/parse.js';
+import type { V1Settings } from '../protocol/client-schemas.js';
 import { encodeServerEvent } from '../protocol/server-events.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import { Session } from '../session/session.js';
@@ -15,6 +17,8 @@ import type { SessionAudioFactory } from '../session/session.js';
 import { ClientBuffer } from './client-buffer.js';
 import type { ServerConfig } from './config.js';
 import type { ServerMetrics } from './metrics.js';
+import type { UsageMeter } from './usage-meter.js';
+import type { Recordings, SessionRecorder } from '../recording/recorder.js';
 
 export interface ConnectionDeps {
   config: ServerConfig;
@@ -23,7 +27,16 @@ export interface ConnectionDeps {
   logger: Logger;
   env: Readonly<Record<string, string | undefined>>;
   createAudio: SessionAudioFactory;
+  /** Counts what the session uses for its usage record; absent without a store. */
+  meter?: UsageMeter;
+  /** The stored agent (the `agent` block) a Settings names by id, looked up in the session's project. */
+  resolveAgent?: (id: string) => Promise<Record<string, unknown> | undefined>;
+  /** Where sessions are recorded (docs/recordings.md), whether this client asked, and its path. */
+  recording?: { recordings: Recordings; requested: boolean; path: string };
 }
+
+/** Longest stored agent id looked up; a longer one cannot exist. */
+const MAX_AGENT_ID_CHARS = 128;
 
 /** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
 const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
@@ -46,6 +59,9 @@ export class Connection {
   private state: State = 'awaiting-settings';
   private dialect: Dialect;
   private session: Session | undefined;
+  private recorder: SessionRecorder | undefined;
+  /** When each early audio frame arrived, for its place in a recording (docs/recordings.md). */
+  private readonly earlyAt = new WeakMap<Uint8Array, number>();
   private readonly early: { audio: Uint8Array[]; bytes: number; messages: ClientMessage[] } = { audio: [], bytes: 0, messages: [] };
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly sessionTimers: NodeJS.Timeout[] = [];
@@ -88,6 +104,7 @@ export class Connection {
   }
 
   private emit(event: ServerEvent): void {
+    this.recorder?.event(event);
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (event.type === 'Warning') this.deps.metrics.warnings.inc({ code: event.code });
     for (const frame of encodeServerEvent(event, this.dialect)) this.socket.send(frame);
@@ -100,6 +117,7 @@ export class Connection {
     // costs bounded while it catches up or is closed. Its History still counts the frame as heard.
     if (!this.buffer.acceptsAudio()) return;
     this.socket.send(frame, { binary: true });
+    this.deps.meter?.audioOut(frame.byteLength);
     this.buffer.check();
   }
 
@@ -134,6 +152,7 @@ export class Connection {
     this.early.messages.length = 0;
     this.session?.close();
     this.session = undefined;
+    this.deps.recording?.recordings.finish(this.recorder);
     this.onClosed(this);
   }
 
@@ -212,7 +231,9 @@ export class Connection {
       this.fatal(new ProtocolError('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS', 'Too much audio arrived before Settings; send Settings first'));
       return;
     }
-    this.early.audio.push(Uint8Array.from(bytes));
+    const early = Uint8Array.from(bytes);
+    this.earlyAt.set(early, performance.now());
+    this.early.audio.push(early);
   }
 
   private onMessage(message: ClientMessage, bytes: number): void {
@@ -261,8 +282,20 @@ export class Connection {
   private async applySettings(message: Extract<ClientMessage, { type: 'Settings' | 'SettingsConfiguration' }>): Promise<void> {
     try {
       this.dialect = message.type === 'Settings' ? 'v1' : 'ea';
-      const { value: config, warnings } = message.type === 'Settings' ? normalizeV1Settings(message.settings, this.deps.config.limits) : normalizeEaSettings(message.settings, this.deps.config.limits);
-      const audio = await this.deps.createAudio(config, (frame) => this.sendAudio(frame));
+      const settings = message.type === 'Settings' ? await this.storedAgent(message.settings) : undefined;
+      if (this.isClosed) return;
+      const { value: config, warnings } = message.type === 'Settings' ? normalizeV1Settings(settings ?? message.settings, this.deps.config.limits) : normalizeEaSettings(message.settings, this.deps.config.limits);
+      this.deps.meter?.configured(config);
+      const recording = this.deps.recording;
+      this.recorder = await recording?.recordings.start({ session: this.id, path: recording.path }, recording.requested);
+      if (this.isClosed) {
+        recording?.recordings.finish(this.recorder);
+        return;
+      }
+      const send = (frame: Uint8Array): void => this.sendAudio(frame);
+      const created = await this.deps.createAudio(config, this.recorder?.sending(send) ?? send);
+      const recorded = this.recorder?.audio(created) ?? created;
+      const audio = this.deps.meter?.measure(recorded) ?? recorded;
       if (this.isClosed) {
         audio.close();
         return;
@@ -287,7 +320,11 @@ export class Connection {
         maxFunctionResultBytes: this.deps.config.maxFunctionResultBytes,
         limits: this.deps.config.limits,
         turnTaking: this.deps.config.turnTaking,
-        onTurn: (latency) => this.deps.metrics.observeTurn(latency.totalMs),
+        onTurn: (latency) => {
+          this.deps.metrics.observeTurn(latency.totalMs);
+          this.deps.meter?.turn();
+        },
+        onTokens: (tokens) => this.deps.meter?.tokens(tokens.inputTokens, tokens.outputTokens),
       });
       this.session = session;
       await session.start();
@@ -295,7 +332,10 @@ export class Connection {
       this.state = 'active';
       this.emit({ type: 'SettingsApplied' });
       for (const warning of warnings) this.emit({ type: 'Warning', ...warning });
-      for (const bytes of this.early.audio.splice(0)) session.audio(bytes);
+      for (const bytes of this.early.audio.splice(0)) {
+        this.recorder?.arrived(bytes, this.earlyAt.get(bytes) ?? performance.now());
+        session.audio(bytes);
+      }
       this.early.bytes = 0;
       session.settingsApplied();
       // Already bounded in number while they waited for SettingsApplied.
@@ -303,6 +343,23 @@ export class Connection {
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /**
+   * A Settings whose `agent` is a stored agent's id, with that agent's block in its place
+   * (docs/protocol-decisions.md#saved-agent-ids). Undefined when `agent` is an object, or when
+   * the server has no store (normalization then refuses the id with AGENT_ID_NOT_SUPPORTED).
+   */
+  private async storedAgent(settings: V1Settings): Promise<V1Settings | undefined> {
+    const id = settings.agent;
+    const resolve = this.deps.resolveAgent;
+    if (typeof id !== 'string' || resolve === undefined) return undefined;
+    const stored = id.length <= MAX_AGENT_ID_CHARS ? await resolve(id) : undefined;
+    if (stored === undefined) {
+      throw new ProtocolError('INVALID_AGENT_ID', `No stored agent "${id.slice(0, MAX_AGENT_ID_CHARS)}" in this project: create one with POST /v1/projects/{project_id}/agents or parley agents create, or send the agent object itself`);
+    }
+    const parsed = parseClientMessage(JSON.stringify({ ...settings, agent: stored }), this.deps.config.limits.maxJsonDepth);
+    return parsed.type === 'Settings' ? parsed.settings : undefined;
   }
 
   private fail(err: unknown): void {

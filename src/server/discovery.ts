@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OfferedModels } from '../runtime/offered-models.js';
-import { isAuthorized, offeredCredential } from './auth.js';
+import { offeredCredential } from './auth.js';
 
 const PATH = /^\/v1\/agent\/settings\/(listen|think|speak)\/models\/?$/;
 
@@ -11,12 +11,12 @@ const PATH = /^\/v1\/agent\/settings\/(listen|think|speak)\/models\/?$/;
  * cookie (docs/protocol-decisions.md#settings-discovery-and-why-a-session-failed).
  * False when the path is not one of them.
  */
-export function serveDiscovery(
+export async function serveDiscovery(
   models: OfferedModels,
-  apiKeys: readonly string[],
+  authorizes: (credential: string | undefined) => Promise<boolean>,
   request: IncomingMessage,
   response: ServerResponse,
-): boolean {
+): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const stage = PATH.exec(url.pathname)?.[1] as keyof OfferedModels | undefined;
   if (stage === undefined) return false;
@@ -34,7 +34,7 @@ export function serveDiscovery(
     json(405, { err_code: 'METHOD_NOT_ALLOWED', err_msg: 'use GET' }, { allow: 'GET, HEAD, OPTIONS' });
     return true;
   }
-  if (!isAuthorized(apiKeys, offeredCredential(request, url))) {
+  if (!(await authorizes(offeredCredential(request, url)))) {
     json(401, { err_code: 'INVALID_AUTH', err_msg: 'this server needs an API key (Authorization: Token <key>)' }, { 'www-authenticate': 'Token' });
     return true;
   }

@@ -6,7 +6,6 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../core/logger.js';
 import type { Providers } from '../session/provider-registry.js';
 import type { Dialect } from '../protocol/agent-config.js';
-import { isAuthorized, offeredCredential } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { Connection } from './connection.js';
 import type { SessionAudioFactory } from '../session/session.js';
@@ -14,6 +13,12 @@ import { ServerMetrics } from './metrics.js';
 import { serveStatic } from './static-files.js';
 import { serveDiscovery } from './discovery.js';
 import type { OfferedModels } from '../runtime/offered-models.js';
+import { Recordings, asksForRecording } from '../recording/recorder.js';
+import { AgentDirectory } from '../telephony/agents.js';
+import { PhoneCall } from '../telephony/phone-call.js';
+import { phoneAuthorization, phoneDialectForPath } from './phone-paths.js';
+import type { Store } from '../store/index.js';
+import { Platform } from './platform.js';
 
 export interface ServerOptions {
   config: ServerConfig;
@@ -28,6 +33,8 @@ export interface ServerOptions {
   ready?: Promise<unknown>;
   /** What the settings discovery endpoints list; they answer 404 without it. */
   models?: OfferedModels;
+  /** Projects, keys, limits, usage, stored agents (src/store); without it, only PARLEY_API_KEYS. */
+  store?: Store;
 }
 
 export interface RunningServer {
@@ -49,15 +56,20 @@ export function dialectForPath(pathname: string): Dialect | undefined {
   return undefined;
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+function refuse(socket: Duplex, status: number, reason: string, body?: Record<string, unknown>): void {
+  const text = body === undefined ? reason : JSON.stringify(body);
+  const type = body === undefined ? 'text/plain' : 'application/json';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
 
 /** Starts Parley's HTTP + WebSocket listener. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config, logger } = options;
   const metrics = new ServerMetrics();
-  const connections = new Set<Connection>();
+  const connections = new Set<Connection | PhoneCall>();
+  // Phone calls' agents (docs/telephony.md) and every session's recordings (docs/recordings.md).
+  const agents = config.agentsFile === undefined ? AgentDirectory.embedded() : await AgentDirectory.open(config.agentsFile, logger);
+  const recordings = config.recordDir === undefined ? undefined : new Recordings(config.recordDir, config.record, logger);
   let draining = false;
   let state: 'starting' | 'ok' | 'failed' = options.ready === undefined ? 'ok' : 'starting';
   options.ready?.then(
@@ -70,9 +82,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   );
 
-  if (config.apiKeys.length === 0) {
-    logger.warn('PARLEY_API_KEYS is not set: any client may connect');
-  }
+  const platform = new Platform(config, options.store, logger);
+  await platform.announce();
+  /** Agent upgrades being admitted (their checks wait on the store): they count against PARLEY_MAX_SESSIONS. */
+  let admitting = 0;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -106,7 +119,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       response.end(await metrics.registry.metrics());
       return;
     }
-    if (options.models !== undefined && serveDiscovery(options.models, config.apiKeys, request, response)) return;
+    if (await platform.serveHttp(request, response)) return;
+    if (options.models !== undefined && (await serveDiscovery(options.models, (credential) => platform.authorizes(credential), request, response))) return;
     if (config.webDir !== undefined && (await serveStatic(config.webDir, request, response))) return;
     response.writeHead(404, { 'content-type': 'text/plain' });
     response.end('Not found');
@@ -115,36 +129,90 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const dialect = dialectForPath(url.pathname);
-    const deny = (status: number, reason: string): void => {
+    const deny = (status: number, reason: string, body?: Record<string, unknown>): void => {
       metrics.refused.inc({ status: String(status) });
       logger.info({ status, path: url.pathname }, `upgrade refused: ${reason}`);
-      refuse(socket, status, reason);
+      refuse(socket, status, reason, body);
     };
-    if (dialect === undefined) return deny(404, 'Not Found');
-    if (!isAuthorized(config.apiKeys, offeredCredential(request, url))) return deny(401, 'Unauthorized');
-    if (draining) return deny(503, 'Service Unavailable');
-    if (connections.size >= config.maxSessions) return deny(503, 'Service Unavailable');
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new Connection(
-        ws,
-        dialect,
-        {
-          config,
-          providers: options.providers,
-          metrics,
-          logger,
-          env: options.env ?? process.env,
-          createAudio: options.createAudio,
-        },
-        (closed) => {
-          connections.delete(closed);
+    const carrier = phoneDialectForPath(url.pathname);
+    if (carrier !== undefined) {
+      const full = (): boolean => draining || connections.size + admitting >= config.maxSessions;
+      if (full()) return deny(503, 'Service Unavailable');
+      admitting++;
+      void (async () => {
+        const authorize = await phoneAuthorization((credential) => platform.authorizes(credential), request, url).finally(() => admitting--);
+        if (authorize === false) return deny(401, 'Unauthorized');
+        if (full()) return deny(503, 'Service Unavailable');
+        if (socket.destroyed) return;
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          const call = new PhoneCall(
+            ws,
+            {
+              ...config,
+              dialect: carrier,
+              agents,
+              providers: options.providers,
+              createAudio: options.createAudio,
+              logger,
+              env: options.env ?? process.env,
+              authorize,
+              recordings,
+              recordRequested: asksForRecording(url.searchParams.get('record')),
+              path: url.pathname,
+              onTurn: (latency) => metrics.observeTurn(latency.totalMs),
+            },
+            (closed) => {
+              connections.delete(closed);
+              metrics.sessionsOpen.set(connections.size);
+            },
+          );
+          connections.add(call);
+          metrics.sessionsTotal.inc();
           metrics.sessionsOpen.set(connections.size);
-        },
-      );
-      connections.add(connection);
-      metrics.sessionsTotal.inc();
-      metrics.sessionsOpen.set(connections.size);
-      logger.info({ session: connection.id, dialect }, 'session opened');
+          logger.info({ session: call.id, carrier: carrier.name }, 'phone stream opened');
+        });
+      })().catch((err: unknown) => {
+        logger.error({ err }, 'could not admit a phone stream');
+        deny(503, 'Service Unavailable');
+      });
+      return;
+    }
+    if (dialect === undefined) return deny(404, 'Not Found');
+    admitting++;
+    // The checks ask the store; the socket may close meanwhile, and its slot goes back with it.
+    void (async () => {
+      const admitted = await platform.admit(request, url, () => draining || connections.size + admitting > config.maxSessions).finally(() => admitting--);
+      if (!admitted.ok) return deny(admitted.status, admitted.reason, admitted.body);
+      if (socket.destroyed) return admitted.release();
+      socket.once('close', () => admitted.release());
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const connection = new Connection(
+          ws,
+          dialect,
+          {
+            config,
+            providers: options.providers,
+            metrics,
+            logger,
+            env: options.env ?? process.env,
+            createAudio: options.createAudio,
+            ...admitted.deps,
+            ...(recordings === undefined ? {} : { recording: { recordings, requested: asksForRecording(url.searchParams.get('record')), path: url.pathname } }),
+          },
+          (closed) => {
+            connections.delete(closed);
+            metrics.sessionsOpen.set(connections.size);
+            admitted.ended(closed.id);
+          },
+        );
+        connections.add(connection);
+        metrics.sessionsTotal.inc();
+        metrics.sessionsOpen.set(connections.size);
+        logger.info({ session: connection.id, dialect }, 'session opened');
+      });
+    })().catch((err: unknown) => {
+      logger.error({ err }, 'could not admit a session');
+      deny(503, 'Service Unavailable');
     });
   });
 
@@ -164,6 +232,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wss.close();
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));
+    await platform.close();
+    agents.close();
+    await recordings?.close();
   }
 
   return {

@@ -12,6 +12,7 @@ import { loadNeuralFactories } from '../runtime/neural.js';
 import { offeredModels } from '../runtime/offered-models.js';
 import { sessionAudioFactory } from '../runtime/session-audio.js';
 import { warmUp } from '../runtime/warm-up.js';
+import type { Store } from '../store/index.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -27,7 +28,7 @@ export interface Parley {
 }
 
 /** Starts a complete Parley: engines chosen by what is installed, cloud providers, the server. */
-export async function startParley(options: { env?: Env; overrides?: Partial<ServerConfig>; logger?: Logger } = {}): Promise<Parley> {
+export async function startParley(options: { env?: Env; overrides?: Partial<ServerConfig>; logger?: Logger; store?: Store } = {}): Promise<Parley> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger(env['PARLEY_LOG_LEVEL']);
   const config: ServerConfig = { ...loadServerConfig(env), ...options.overrides };
@@ -40,12 +41,13 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
   const server = await startServer({
     config,
     providers: engines.providers,
-    createAudio: sessionAudioFactory(config.playoutLeadMs),
+    createAudio: sessionAudioFactory(config.playoutLeadMs, { echoSuppression: config.echoSuppression }),
     logger,
     env,
     health: () => ({ engines: tiers }),
     models: offeredModels(env),
     ready: Promise.all([warmUp(engines.providers, env, logger), neural.warm()]),
+    ...(options.store === undefined ? {} : { store: options.store }),
   });
   const freeEngines = async (): Promise<void> => {
     await engines.close();

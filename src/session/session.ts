@@ -36,8 +36,12 @@ export interface SessionIO {
 
 /** Audio plumbing built by the server for the session's formats (audio/). */
 export interface SessionAudio {
-  /** Client bytes → PCM16 mono at the listen rate. */
-  decode(bytes: Uint8Array): Int16Array;
+  /**
+   * Client bytes → PCM16 mono at the listen rate: at once, or a promise for a large compressed
+   * message (src/audio/input-decoder.ts); results come in arrival order. Audio that does not
+   * decode throws or rejects with ProtocolError USER_AUDIO_FORMAT.
+   */
+  decode(bytes: Uint8Array): Int16Array | Promise<Int16Array>;
   encoder: AudioEncoder;
   clock: PlayoutClockLike;
   close(): void;
@@ -62,6 +66,8 @@ export interface SessionDeps {
   /** The server's turn-taking defaults (PARLEY_* env); `agent.listen.provider` may override each. */
   turnTaking: TurnTaking;
   onTurn?(latency: { totalMs?: number }): void;
+  /** LLM tokens a think provider reported using. */
+  onTokens?(tokens: { inputTokens: number; outputTokens: number }): void;
 }
 
 /** A sound heard while the agent responds, not yet known to be an interruption (docs/turn-taking.md). */
@@ -104,7 +110,7 @@ export class Session {
 
   constructor(private readonly deps: SessionDeps) {
     const { config } = deps;
-    this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice), agent: config };
+    this.context = { env: deps.env, logger: deps.logger, warn: (notice) => this.warn(notice), agent: config, reportTokens: (tokens) => deps.onTokens?.(tokens) };
     this.rules = resolveTurnTaking(config.listen.provider, deps.turnTaking);
     this.thinkSettings = config.think[0] as ThinkSettings;
     this.conversation = new Conversation(this.thinkSettings.prompt, this.thinkSettings.contextLength, deps.limits.maxConversationChars);
@@ -147,8 +153,30 @@ export class Session {
 
   audio(bytes: Uint8Array): void {
     if (this.closed) return;
-    const samples = this.deps.audio.decode(bytes);
-    if (samples.length === 0) return;
+    let decoded: Int16Array | Promise<Int16Array>;
+    try {
+      decoded = this.deps.audio.decode(bytes);
+    } catch (err) {
+      this.audioFailed(err);
+      return;
+    }
+    if (decoded instanceof Int16Array) this.decoded(decoded);
+    else decoded.then((samples) => this.decoded(samples), (err: unknown) => this.audioFailed(err));
+  }
+
+  /** A client's audio that does not decode ends the session (docs/protocol-decisions.md#compressed-audio). */
+  private audioFailed(err: unknown): void {
+    if (this.closed) return;
+    if (err instanceof ProtocolError) {
+      this.deps.io.fatal(err);
+      return;
+    }
+    this.deps.logger.error({ err }, 'audio decoding failed');
+    this.deps.io.fatal(new ProtocolError('INTERNAL_SERVER_ERROR', 'The server could not decode this audio'));
+  }
+
+  private decoded(samples: Int16Array): void {
+    if (this.closed || samples.length === 0) return;
     this.listen?.write(samples);
     if (this.hold === undefined) return;
     this.hold.voicedMs += voicedMs(samples);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProtocolError } from '../protocol/errors.js';
+import type { EncodedAudio, ReferencedFrame } from '../audio/output-encoder.js';
 import type { PcmChunk } from '../speak/types.js';
 import type { SpeakChain } from './speak-chain.js';
 
@@ -7,13 +8,16 @@ import type { SpeakChain } from './speak-chain.js';
 export interface AudioEncoder {
   readonly bytesPerMs: number;
   startUtterance(): Uint8Array;
-  encode(chunk: PcmChunk): Uint8Array | Promise<Uint8Array>;
-  endUtterance(): Uint8Array;
+  /** PCM bytes, or whole compressed frames with their durations (src/audio/output-encoder.ts). */
+  encode(chunk: PcmChunk): EncodedAudio | Promise<EncodedAudio>;
+  endUtterance(): EncodedAudio;
 }
 
 export interface PlayoutClockLike {
   startUtterance(): void;
   enqueue(bytes: Uint8Array): void;
+  /** One whole compressed frame lasting `ms` (with its PCM, for the echo reference). */
+  enqueueFrame(bytes: Uint8Array, ms: number, pcm?: Int16Array): void;
   enqueueRaw(bytes: Uint8Array): void;
   endUtterance(): void;
   playedMs(): number;
@@ -197,9 +201,16 @@ export class Utterance {
     this.poll = setInterval(() => this.reportHeard(this.clock.playedMs(), false), HEARD_POLL_MS);
   }
 
-  private enqueue(bytes: Uint8Array): void {
-    this.clock.enqueue(bytes);
-    this.enqueuedMs += bytes.length / this.encoder.bytesPerMs;
+  private enqueue(audio: EncodedAudio): void {
+    if (audio instanceof Uint8Array) {
+      this.clock.enqueue(audio);
+      this.enqueuedMs += audio.length / this.encoder.bytesPerMs;
+      return;
+    }
+    for (const frame of audio as ReferencedFrame[]) {
+      this.clock.enqueueFrame(frame.bytes, frame.ms, frame.pcm);
+      this.enqueuedMs += frame.ms;
+    }
   }
 
   private async waitUntilHeard(signal: AbortSignal): Promise<void> {

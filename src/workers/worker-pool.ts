@@ -231,6 +231,11 @@ export class WorkerPool {
     return this.options.name;
   }
 
+  /** Most worker threads. */
+  get threads(): number {
+    return this.size;
+  }
+
   stats(): PoolStats {
     let running = 0;
     for (const worker of this.workers) running += worker.jobs.size;

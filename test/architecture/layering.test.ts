@@ -14,7 +14,8 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const FLOORS: readonly (readonly string[])[] = [
   ['cli'],
   ['server'],
-  ['runtime'],
+  ['telephony'],
+  ['runtime', 'store', 'recording'],
   ['session'],
   ['listen', 'think', 'speak'],
   ['providers'],

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENCODE_SLICE_MS, OutputEncoder } from '../../src/audio/output-encoder.js';
+import type { EncodedAudio } from '../../src/audio/output-encoder.js';
 import { decodeMulaw, encodeAlaw, encodeMulaw } from '../../src/audio/g711.js';
 import { pcm16FromBytes } from '../../src/audio/pcm16.js';
 import { StreamingResampler, resampleBuffer } from '../../src/audio/resampler.js';
@@ -11,15 +12,21 @@ function tone(rate: number, ms: number, hz = 350): Int16Array {
   return Int16Array.from({ length: (rate * ms) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)));
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts));
+function concat(parts: readonly EncodedAudio[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts.map(asBytes)));
+}
+
+/** The PCM encodings come out as bytes. */
+function asBytes(audio: EncodedAudio): Uint8Array {
+  assert.ok(audio instanceof Uint8Array);
+  return audio;
 }
 
 /** Encodes a whole utterance in 20 ms chunks at `rate`, awaiting each encode. */
-async function encodeUtterance(encoder: OutputEncoder, pcm: Int16Array, rate: number): Promise<Uint8Array> {
-  const parts = [encoder.startUtterance()];
+async function encodeUtterance(encoder: OutputEncoder, samples: Int16Array, rate: number): Promise<Uint8Array> {
+  const parts: EncodedAudio[] = [encoder.startUtterance()];
   const step = rate / 50;
-  for (let i = 0; i < pcm.length; i += step) parts.push(await encoder.encode({ samples: pcm.subarray(i, i + step), sampleRate: rate }));
+  for (let i = 0; i < samples.length; i += step) parts.push(await encoder.encode({ samples: samples.subarray(i, i + step), sampleRate: rate }));
   parts.push(encoder.endUtterance());
   return concat(parts);
 }
@@ -103,7 +110,7 @@ describe('OutputEncoder', () => {
     const pcm = tone(22050, 300);
     const chunks = [0, 1, 2].map((k) => ({ samples: pcm.subarray(k * 2205, (k + 1) * 2205), sampleRate: 22050 }));
     const sequential = OutputEncoder.create(MULAW_8K);
-    const expected: Uint8Array[] = [];
+    const expected: EncodedAudio[] = [];
     for (const c of chunks) expected.push(await sequential.encode(c));
     const eager = OutputEncoder.create(MULAW_8K);
     const results = await Promise.all(chunks.map((c) => Promise.resolve(eager.encode(c))));
@@ -115,7 +122,7 @@ describe('OutputEncoder', () => {
   it('follows an engine that changes its rate, flushing the old rate first', async () => {
     const encoder = OutputEncoder.create({ encoding: 'alaw', sampleRate: 16000, container: 'none' });
     assert.equal(encoder.bytesPerMs, 16);
-    const parts = [encoder.startUtterance()];
+    const parts: EncodedAudio[] = [encoder.startUtterance()];
     parts.push(await encoder.encode({ samples: tone(24000, 200), sampleRate: 24000 }));
     parts.push(await encoder.encode({ samples: tone(8000, 200), sampleRate: 8000 }));
     parts.push(encoder.endUtterance());

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AgentConfig } from '../../src/protocol/agent-config.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { DEFAULT_CLIENT_LIMITS } from '../../src/protocol/limits.js';
 import { MAX_PROMPT_CHARS, normalizeEaSettings, normalizeThink, normalizeV1Settings } from '../../src/protocol/normalize.js';
@@ -73,11 +74,36 @@ describe('normalizeV1Settings', () => {
   });
 
   it('rejects unsupported audio with INVALID_SETTINGS naming the field', () => {
-    assert.match(invalid({ agent: {}, audio: { input: { encoding: 'opus', sample_rate: 48000 } } }).message, /audio\.input\.encoding "opus"/);
+    assert.match(invalid({ agent: {}, audio: { input: { encoding: 'speex', sample_rate: 16000 } } }).message, /audio\.input\.encoding "speex"/);
     assert.match(invalid({ agent: {}, audio: { input: { encoding: 'linear16', sample_rate: 4000 } } }).message, /audio\.input\.sample_rate 4000/);
     assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mulaw', sample_rate: 24000 } } }).message, /not available for mulaw/);
-    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mp3' } } }).message, /audio\.output\.encoding "mp3"/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'aac' } } }).message, /audio\.output\.encoding "aac"/);
     assert.equal(invalid({ agent: {}, audio: { output: { container: 'ogg' } } }).code, 'INVALID_SETTINGS');
+  });
+
+  it('accepts every encoding of the protocol this server decodes or encodes, with the TTS table\'s rates and bitrates', () => {
+    const audio = (input: object, output: object): AgentConfig => v1({ agent: {}, audio: { input, output } }).value;
+    for (const encoding of ['linear32', 'flac', 'opus', 'ogg-opus']) assert.equal(audio({ encoding, sample_rate: 16000 }, {}).input.encoding, encoding);
+    assert.deepEqual(audio({}, { encoding: 'opus' }).output, { encoding: 'opus', sampleRate: 48000, container: 'ogg', bitrate: 12000 });
+    assert.deepEqual(audio({}, { encoding: 'mp3', bitrate: 32000, container: 'none' }).output, { encoding: 'mp3', sampleRate: 22050, container: 'none', bitrate: 32000 });
+    assert.deepEqual(audio({}, { encoding: 'flac', sample_rate: 22050 }).output, { encoding: 'flac', sampleRate: 22050, container: 'none' });
+    assert.equal(audio({ echo_suppression: true }, {}).input.echoSuppression, true);
+    assert.equal(audio({}, {}).input.echoSuppression, undefined);
+  });
+
+  it('names what this server supports when a client asks for an encoding it does not have', () => {
+    for (const encoding of ['amr-nb', 'amr-wb', 'speex', 'g729']) {
+      const error = invalid({ agent: {}, audio: { input: { encoding, sample_rate: 8000 } } });
+      assert.equal(error.code, 'INVALID_SETTINGS');
+      assert.match(error.message, new RegExp(`"${encoding}" is not supported by this server \\(supported: linear16, linear32, mulaw, alaw, flac, opus, ogg-opus\\)`));
+    }
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'aac' } } }).message, /\(supported: linear16, mulaw, alaw, opus, mp3, flac\)/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'opus', sample_rate: 24000 } } }).message, /not available for opus \(48000\)/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mp3', sample_rate: 24000 } } }).message, /not available for mp3 \(22050\)/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mp3', bitrate: 64000 } } }).message, /bitrate 64000 is not available for mp3 \(32000 or 48000 bps\)/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'opus', bitrate: 700000 } } }).message, /4000 to 650000 bps/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'flac', sample_rate: 24000 } } }).message, /not available for flac \(8000, 16000, 22050, 32000, 48000\)/);
+    assert.match(invalid({ agent: {}, audio: { output: { encoding: 'mp3', container: 'wav' } } }).message, /container "wav" is not supported for mp3/);
   });
 
   it('rejects duplicate function names and bad endpoint URLs', () => {

@@ -93,8 +93,8 @@ describe('errors and warnings', () => {
 
   it('INVALID_SETTINGS names the unsupported value or the missing provider', async () => {
     let socket = await AgentSocket.open(`${server.url}/v1/agent/converse`);
-    socket.send(settings({}, { audio: { input: { encoding: 'opus', sample_rate: 48000 } } }));
-    assert.match(String((await expectFatal(socket, 'INVALID_SETTINGS')).description), /audio\.input\.encoding "opus"/);
+    socket.send(settings({}, { audio: { input: { encoding: 'speex', sample_rate: 16000 } } }));
+    assert.match(String((await expectFatal(socket, 'INVALID_SETTINGS')).description), /audio\.input\.encoding "speex"/);
     socket = await AgentSocket.open(`${server.url}/v1/agent/converse`);
     socket.send(settings({ think: { provider: { type: 'telepathy', model: 'x' } } }));
     assert.match(String((await expectFatal(socket, 'INVALID_SETTINGS')).description), /agent\.think\.provider\.type "telepathy"/);

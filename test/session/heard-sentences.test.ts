@@ -47,6 +47,7 @@ function instantClock(): PlayoutClockLike {
   return {
     startUtterance: () => undefined,
     enqueue: (bytes) => void (sent += bytes.length / 32),
+    enqueueFrame: () => undefined,
     enqueueRaw: () => undefined,
     endUtterance: () => undefined,
     playedMs: () => sent,

@@ -41,6 +41,7 @@ function recordingClock(): PlayoutClockLike & { audio: Buffer[]; raw: Buffer[] }
       audio.push(Buffer.from(bytes));
       sent += bytes.length;
     },
+    enqueueFrame: () => assert.fail('PCM comes as bytes'),
     enqueueRaw: (bytes) => raw.push(Buffer.from(bytes)),
     endUtterance: () => undefined,
     playedMs: () => sent,
@@ -71,8 +72,8 @@ describe('utterance audio', () => {
     const reference = OutputEncoder.create({ encoding: 'linear16', sampleRate: 8000, container: 'none' });
     reference.startUtterance();
     const whole = Buffer.concat([
-      Buffer.from(await reference.encode({ samples: Int16Array.from(chunks.flatMap((c) => [...c.samples])), sampleRate: ENGINE_RATE })),
-      Buffer.from(reference.endUtterance()),
+      Buffer.from((await reference.encode({ samples: Int16Array.from(chunks.flatMap((c) => [...c.samples])), sampleRate: ENGINE_RATE })) as Uint8Array),
+      Buffer.from(reference.endUtterance() as Uint8Array),
     ]);
 
     const encoder = OutputEncoder.create({ encoding: 'linear16', sampleRate: 8000, container: 'none' });

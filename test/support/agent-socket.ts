@@ -45,6 +45,11 @@ export class AgentSocket {
     });
   }
 
+  /** Records a socket opened elsewhere (call it in the socket's open handler, before any message). */
+  static wrap(ws: WebSocket): AgentSocket {
+    return new AgentSocket(ws);
+  }
+
   send(message: Json): void {
     this.ws.send(JSON.stringify(message));
   }

@@ -5,7 +5,8 @@
 // otherwise the transcript is the open model's. The open model alone misses most commands said by
 // a synthetic voice ("what time is it" as "but i read it"), so agreement alone rejected almost
 // all of them, and it costs eight times the grammar's decode, so it runs only when the pace does
-// not settle it. bench/engines/rules-recognition.ts measures both rates.
+// not settle it, on threads of its own (check-decode.ts). bench/engines/rules-recognition.ts
+// measures both rates.
 
 /** Share of the grammar's words the LM hypothesis may differ by (word edits / grammar words). */
 export const MAX_GRAMMAR_MISMATCH = 0.5;
@@ -29,14 +30,15 @@ export function wordEdits(from: readonly string[], to: readonly string[]): numbe
 /** Grammar words per second of speech at or above which the grammar's reading stands. */
 const MIN_WORDS_PER_SECOND = 2.5;
 
-/**
- * What was heard over `speechMs`: the grammar's reading when its words come at a talker's pace,
- * or when the open LM's reading (decoded only then) agrees with it; else the LM's own.
- */
-export function heardText(grammarText: string, lmText: () => string, speechMs: number): string {
+/** True when the grammar's reading of `speechMs` of speech stands without the open LM's. */
+export function grammarStands(grammarText: string, speechMs: number): boolean {
   const grammar = words(grammarText);
-  if (grammar.length > 0 && grammar.length / Math.max(0.3, speechMs / 1000) >= MIN_WORDS_PER_SECOND) return grammarText;
-  const lm = lmText();
-  if (grammar.length === 0) return lm;
-  return wordEdits(grammar, words(lm)) <= MAX_GRAMMAR_MISMATCH * grammar.length ? grammarText : lm;
+  return grammar.length > 0 && grammar.length / Math.max(0.3, speechMs / 1000) >= MIN_WORDS_PER_SECOND;
+}
+
+/** What was heard, given both readings: the grammar's when the open LM's agrees with it, else the LM's. */
+export function agreedText(grammarText: string, lmText: string): string {
+  const grammar = words(grammarText);
+  if (grammar.length === 0) return lmText;
+  return wordEdits(grammar, words(lmText)) <= MAX_GRAMMAR_MISMATCH * grammar.length ? grammarText : lmText;
 }

@@ -29,4 +29,11 @@ export type ListenJobEvent =
   | { t: 'speechStarted' }
   | { t: 'interim'; text: string }
   /** `audioMs` of speech finalized in `finalizeMs`, where the engine measures it. */
-  | { t: 'endOfTurn'; text: string; audioMs?: number; finalizeMs?: number };
+  | {
+      t: 'endOfTurn';
+      text: string;
+      audioMs?: number;
+      finalizeMs?: number;
+      /** The utterance, when `text` is a grammar's reading that the open LM must check first (check-decode.ts). */
+      check?: Int16Array<ArrayBuffer>;
+    };

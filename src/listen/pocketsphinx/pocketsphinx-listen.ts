@@ -10,7 +10,9 @@
  *   grammar (JSGF text): decode with this grammar instead of the open language model
  */
 import { str } from '../../providers/settings.js';
-import { pocketsphinxPool } from './pocketsphinx-pool.js';
+import { pocketsphinxCheckPool, pocketsphinxPool } from './pocketsphinx-pool.js';
+import { LISTEN_CHECK_JOB_KIND } from './check-decode.js';
+import type { CheckPayload } from './check-decode.js';
 import { LISTEN_JOB_KIND } from './listen-job.js';
 import type { ListenJobEvent, ListenJobInput, ListenJobPayload } from './listen-job.js';
 import type { WorkerPool } from '../../workers/worker-pool.js';
@@ -31,6 +33,8 @@ export interface LocalListenOptions {
   grammar?: string;
   /** Defaults to the process-wide classic listen pool. */
   pool?: WorkerPool;
+  /** Where grammar readings are checked; defaults to the process-wide check pool. */
+  checkPool?: WorkerPool;
 }
 
 export function createLocalListenFactory(options: LocalListenOptions = {}): ListenFactory {
@@ -38,6 +42,13 @@ export function createLocalListenFactory(options: LocalListenOptions = {}): List
 }
 
 export const createLocalListen: ListenFactory = createLocalListenFactory();
+
+/** Starts every thread of the check pool with its decoder loaded, so that no first check waits for a model. */
+export async function warmGrammarChecks(): Promise<void> {
+  const checks = pocketsphinxCheckPool.get();
+  const check = (): Promise<unknown> => checks.request<CheckPayload, string>(LISTEN_CHECK_JOB_KIND, { grammarText: '', audio: new Int16Array(1600) });
+  await Promise.all(Array.from({ length: checks.threads }, check));
+}
 
 class LocalListenProvider implements ListenProvider {
   readonly label: string;
@@ -61,6 +72,12 @@ class LocalListenProvider implements ListenProvider {
 
   open(events: ListenEvents): Promise<ListenStream> {
     const pool = this.options.pool ?? pocketsphinxPool.get();
-    return openPoolListen(this.label, () => pool.run<ListenJobPayload, ListenJobInput, ListenJobEvent>(LISTEN_JOB_KIND, this.payload), events, this.logger);
+    const settle = async (grammarText: string, audio: Int16Array<ArrayBuffer>): Promise<string> => {
+      const checks = this.options.checkPool ?? pocketsphinxCheckPool.get();
+      const text = await checks.request<CheckPayload, string>(LISTEN_CHECK_JOB_KIND, { grammarText, audio }, { transfer: [audio.buffer] });
+      if (text === undefined) throw new Error('the grammar check returned nothing');
+      return text;
+    };
+    return openPoolListen(this.label, () => pool.run<ListenJobPayload, ListenJobInput, ListenJobEvent>(LISTEN_JOB_KIND, this.payload), events, this.logger, settle);
   }
 }

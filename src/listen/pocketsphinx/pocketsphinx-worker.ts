@@ -5,7 +5,8 @@ import { LISTEN_JOB_KIND } from './listen-job.js';
 import type { ListenJobEvent, ListenJobInput, ListenJobPayload } from './listen-job.js';
 
 registerJobHandler<ListenJobPayload, ListenJobInput, ListenJobEvent>(LISTEN_JOB_KIND, async (payload, job) => {
-  const pipeline = new TurnPipeline(payload, (event) => job.emit(event));
+  // An utterance to check moves to the main thread rather than being copied.
+  const pipeline = new TurnPipeline(payload, (event) => job.emit(event, event.t === 'endOfTurn' && event.check !== undefined ? [event.check.buffer] : []));
   try {
     job.emit({ t: 'ready' });
     for await (const input of job.input) {

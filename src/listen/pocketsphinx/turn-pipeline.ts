@@ -1,7 +1,7 @@
 // VAD → turn detector → streaming STT for one session, synchronous; runs inside a worker.
 import { acquireDecoder, releaseDecoder, tryAcquireDecoder } from './decoder.js';
 import type { PocketsphinxDecoder } from './decoder.js';
-import { heardText } from './grammar-check.js';
+import { grammarStands } from './grammar-check.js';
 import { VAD_SAMPLE_RATE } from '../vad/silero-vad.js';
 import type { ListenJobEvent, ListenJobPayload } from './listen-job.js';
 import { VadSegmenter } from '../vad/vad-segmenter.js';
@@ -119,7 +119,7 @@ export class TurnPipeline {
         return;
       }
       this.pending.shift();
-      this.emit({ t: 'endOfTurn', text: this.finish(decoder, first) });
+      this.emit(this.finish(decoder, first));
       first = this.pending[0];
     }
     releaseDecoder(decoder);
@@ -163,19 +163,19 @@ export class TurnPipeline {
     if (decoder === undefined || this.pending.length !== 1) return;
     this.decoder = undefined;
     this.pending.shift();
-    const text = this.finish(decoder, current);
+    const turn = this.finish(decoder, current);
     releaseDecoder(decoder);
-    this.emit({ t: 'endOfTurn', text });
+    this.emit(turn);
   }
 
   /**
    * Ends an utterance decoded live (on the session's grammar, or the open LM). The session's
    * first utterance had no cepstral mean of its own to start from (the model's default made
    * 16 kHz WER ~54 % instead of ~40 %), so it is decoded again whole with its own. A grammar's
-   * reading is checked (grammar-check.ts), and the open LM decodes the utterance only when the
-   * check needs it: that decode costs about eight times the grammar's.
+   * reading that does not stand by itself (grammar-check.ts) goes out with the utterance's audio,
+   * for the open LM to check on another thread (check-decode.ts).
    */
-  private finish(decoder: PocketsphinxDecoder, utterance: Pending): string {
+  private finish(decoder: PocketsphinxDecoder, utterance: Pending): ListenJobEvent & { t: 'endOfTurn' } {
     const live = decoder.finish();
     const grammar = this.payload.grammar;
     const whole = new Int16Array(utterance.whole.reduce((n, chunk) => n + chunk.length, 0));
@@ -185,13 +185,11 @@ export class TurnPipeline {
       offset += chunk.length;
     }
     const first = this.mean === undefined;
+    const text = first ? decoder.decodeWhole(grammar, whole) : live;
+    this.mean = decoder.mean();
+    if (grammar === undefined) return { t: 'endOfTurn', text };
     // The utterance ends with the endpointing silence: what remains is the speech.
     const speechMs = (whole.length * 1000) / VAD_SAMPLE_RATE - this.payload.turn.endpointingMs;
-    const text =
-      grammar === undefined
-        ? first ? decoder.decodeWhole(undefined, whole) : live
-        : heardText(first ? decoder.decodeWhole(grammar, whole) : live, () => decoder.decodeWhole(undefined, whole), speechMs);
-    this.mean = decoder.mean();
-    return text;
+    return grammarStands(text, speechMs) ? { t: 'endOfTurn', text } : { t: 'endOfTurn', text, check: whole };
   }
 }

@@ -94,6 +94,8 @@ export function createAnthropicThink(settings: ThinkSettings, context: ProviderC
     const stream = await client.messages.create(params, { signal });
     const calls = new Map<number, { id: string; name: string; arguments: string }>();
     let stopped = false;
+    let inputTokens = 0;
+    let outputTokens = 0;
     for await (const event of stream) {
       switch (event.type) {
         case 'content_block_start':
@@ -119,8 +121,16 @@ export function createAnthropicThink(settings: ThinkSettings, context: ProviderC
           }
           break;
         }
+        case 'message_start':
+          inputTokens = event.message.usage?.input_tokens ?? 0;
+          break;
+        case 'message_delta':
+          // The count so far, not an increment: reported once, at the end.
+          outputTokens = event.usage?.output_tokens ?? outputTokens;
+          break;
         case 'message_stop':
           stopped = true;
+          context.reportTokens?.({ inputTokens, outputTokens });
           break;
         default:
           break;

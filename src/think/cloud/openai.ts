@@ -95,11 +95,15 @@ export function createOpenAiThink(flavour: OpenAiFlavour) {
       const effort = str(provider, 'reasoning_mode');
       if (effort !== undefined) params.reasoning_effort = effort as ChatCompletionCreateParamsStreaming['reasoning_effort'];
       if (request.tools.length > 0) params.tools = toOpenAiTools(request.tools);
+      // The operator's own provider is asked for token counts (the usage record); a client's server may not know the option.
+      if (endpoint === undefined) params.stream_options = { include_usage: true };
 
       const stream = await client.chat.completions.create(params, { signal });
       const calls = new Map<number, PartialCall>();
       let finished = false;
       for await (const chunk of stream) {
+        // Servers that report usage in the stream (vLLM, Ollama, OpenAI's stream_options) send it in a chunk of its own.
+        if (chunk.usage) context.reportTokens?.({ inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens });
         const choice = chunk.choices?.[0];
         if (choice === undefined) continue;
         const delta = choice.delta ?? {};

@@ -37,6 +37,7 @@ export function createLlamaThink(settings: ThinkSettings, context: ProviderConte
         if (request.signal.aborted) return;
         if (event.type === 'usage') {
           context.logger.debug({ provider: label, ...event }, 'llm turn');
+          context.reportTokens?.({ inputTokens: event.evaluatedInputTokens, outputTokens: event.outputTokens });
           continue;
         }
         yield event;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { TurnPipeline } from '../../../src/listen/pocketsphinx/turn-pipeline.js';
 import { MAX_DECODERS, decoderStats } from '../../../src/listen/pocketsphinx/decoder.js';
+import { checkedText } from '../../../src/listen/pocketsphinx/check-decode.js';
 import { DEFAULT_TURN_SETTINGS } from '../../../src/listen/vad/turn-settings.js';
 import type { ListenJobEvent } from '../../../src/listen/pocketsphinx/listen-job.js';
 import { CARDS_GRAMMAR, cardsClips, librivoxClips, readPcm16 } from '../../support/fixtures.js';
@@ -112,16 +113,22 @@ test('state carry-over: a clip gives the same transcript in a new session whatev
   assert.deepEqual(hear(probe), first);
 });
 
-test('with a grammar, speech outside it gets the open-vocabulary transcript, not a grammar sentence', () => {
+test('with a grammar, speech outside it goes out for the check with its audio, and the check gives the open-vocabulary transcript', () => {
   const grammar = readFileSync(CARDS_GRAMMAR, 'utf8');
   const clip = librivoxClips()[1]!;
   const audio = concat([silence(300), readPcm16(clip.path).samples, silence(1200)]);
-  const texts = (withGrammar: string | undefined): string[] => {
+  const heard = (withGrammar: string | undefined): ListenJobEvent[] => {
     const one = pipeline(withGrammar);
     for (let i = 0; i < audio.length; i += FRAME) one.pipeline.write(audio.subarray(i, i + FRAME));
     one.pipeline.close();
-    return turns(one.events);
+    return one.events.filter((e) => e.t === 'endOfTurn');
   };
-  assert.deepEqual(texts(grammar), texts(undefined));
-  assert.ok(wordErrors(clip.transcript, texts(grammar).join(' ')).errors <= 4);
+  const open = heard(undefined);
+  assert.ok(open.every((e) => e.t === 'endOfTurn' && e.check === undefined), 'no check without a grammar');
+  const checked = heard(grammar).map((e) => {
+    assert.ok(e.t === 'endOfTurn' && e.check !== undefined, `"${e.t === 'endOfTurn' ? e.text : ''}" went out unchecked`);
+    return checkedText({ grammarText: e.text, audio: e.check });
+  });
+  assert.deepEqual(checked, turns(open));
+  assert.ok(wordErrors(clip.transcript, checked.join(' ')).errors <= 4);
 });

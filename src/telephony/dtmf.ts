@@ -1,0 +1,52 @@
+/** The keys of a telephone keypad (and the four of the extended one). */
+const DIGIT = /^[0-9*#A-D]$/;
+
+/** A pause this long after the last key ends an entry (docs/telephony.md#dtmf). */
+export const DTMF_PAUSE_MS = 1500;
+/** Keys in one entry; more are sent as another. */
+export const MAX_DTMF_DIGITS = 32;
+
+export function isDtmfDigit(digit: string): boolean {
+  return DIGIT.test(digit);
+}
+
+/** The user message an entry becomes (docs/telephony.md#dtmf). */
+export function dtmfMessage(digits: string): string {
+  return `The caller pressed ${digits}`;
+}
+
+/**
+ * Gathers keypresses into one entry: `#` ends it at once, otherwise a pause of DTMF_PAUSE_MS
+ * does, so "1234#" reaches the conversation as one user message, not five.
+ */
+export class DtmfCollector {
+  private digits = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly entered: (digits: string) => void,
+    private readonly pauseMs = DTMF_PAUSE_MS,
+  ) {}
+
+  press(digit: string): void {
+    this.digits += digit;
+    clearTimeout(this.timer);
+    if (digit === '#' || this.digits.length >= MAX_DTMF_DIGITS) {
+      this.flush();
+      return;
+    }
+    this.timer = setTimeout(() => this.flush(), this.pauseMs);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.digits = '';
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    const digits = this.digits;
+    this.digits = '';
+    if (digits !== '') this.entered(digits);
+  }
+}
