@@ -36,6 +36,9 @@ import type { FromWorker, SerializedError, ToWorker } from './worker-messages.js
 import { startWorkerHost } from './worker-host.js';
 import type { Isolation, WorkerEnv, WorkerHost } from './worker-host.js';
 
+/** How long close() waits for a worker's cancelled handlers to return before terminating it. */
+const CLOSE_GRACE_MS = 2000;
+
 /** The queue is full: the caller should shed load (e.g. refuse the session or warn). */
 export class PoolBusyError extends Error {
   readonly code = 'POOL_BUSY';
@@ -195,9 +198,26 @@ class PoolWorker {
   ready = false;
   terminating = false;
   lastError: Error | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(readonly thread: WorkerHost) {
     thread.unref();
+  }
+
+  /** Forgets a job the worker reports done (or failed); the last one wakes `idle()`. */
+  release(id: number): void {
+    this.jobs.delete(id);
+    if (this.jobs.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** Forgets every job (the worker failed or exited). */
+  releaseAll(): void {
+    for (const id of [...this.jobs.keys()]) this.release(id);
+  }
+
+  /** Resolves once the worker runs no job. */
+  idle(): Promise<void> {
+    return this.jobs.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   post(message: ToWorker, transfer?: readonly TransferListItem[]): void {
@@ -283,7 +303,12 @@ export class WorkerPool {
     return last;
   }
 
-  /** Fails every unfinished job with PoolClosedError and terminates the workers. */
+  /**
+   * Fails every unfinished job with PoolClosedError and terminates the workers, each once its
+   * handlers have returned from their cancellation (up to CLOSE_GRACE_MS): a thread terminated
+   * while a handler is inside native code (a VAD or decoder being created) can abort the whole
+   * process ("terminate called after throwing an instance of 'Napi::Error'").
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -292,10 +317,20 @@ export class WorkerPool {
     const workers = this.workers.splice(0);
     for (const worker of workers) {
       worker.terminating = true;
-      for (const job of worker.jobs.values()) this.failJob(job, error);
-      worker.jobs.clear();
+      for (const job of worker.jobs.values()) {
+        worker.post({ t: 'cancel', id: job.id });
+        this.failJob(job, error);
+      }
     }
-    await Promise.all(workers.map((worker) => worker.thread.terminate()));
+    await Promise.all(
+      workers.map(async (worker) => {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)));
+        await Promise.race([worker.idle(), grace]);
+        clearTimeout(timer);
+        await worker.thread.terminate();
+      }),
+    );
   }
 
   /** Called by a job being cancelled: forget it if queued, else ask its worker to stop it. */
@@ -357,7 +392,7 @@ export class WorkerPool {
         this.failure = new PoolClosedError(this.name, `unable to load its worker modules: ${message.error.message}`);
         // Jobs already started on this worker fail the same way, whichever message comes first.
         for (const job of [...this.queue.splice(0), ...worker.jobs.values()]) this.failJob(job, this.failure);
-        worker.jobs.clear();
+        worker.releaseAll();
         worker.lastError = this.failure;
         void worker.thread.terminate();
         return;
@@ -370,7 +405,7 @@ export class WorkerPool {
       case 'error': {
         const job = worker.jobs.get(message.id);
         if (job === undefined) return;
-        worker.jobs.delete(message.id);
+        worker.release(message.id);
         worker.updateRef();
         if (job.state === 'running') {
           job.finish();
@@ -390,7 +425,7 @@ export class WorkerPool {
     const detail = worker.lastError?.message ?? `exit code ${code}`;
     const error = worker.lastError instanceof PoolClosedError ? worker.lastError : new WorkerCrashedError(this.name, detail);
     for (const job of worker.jobs.values()) this.failJob(job, error);
-    worker.jobs.clear();
+    worker.releaseAll();
     if (!worker.ready && this.failure === undefined) {
       this.failure = error;
       for (const job of this.queue.splice(0)) this.failJob(job, error);

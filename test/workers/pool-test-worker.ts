@@ -38,3 +38,13 @@ registerJobHandler('crash', async () => {
   await yieldToEvents();
   process.exit(3);
 });
+
+/** Once cancelled, stays busy (as native code creating an engine would) before it returns. */
+registerJobHandler<{ flag: SharedArrayBuffer; busyMs: number }, never, string>('busy-after-cancel', async (payload, job) => {
+  const flag = new Int32Array(payload.flag);
+  job.emit('started');
+  while (!job.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+  const until = Date.now() + payload.busyMs;
+  while (Date.now() < until);
+  Atomics.store(flag, 0, 2);
+});

@@ -158,6 +158,18 @@ test('close() fails unfinished jobs and refuses new ones', async () => {
   assert.throws(() => pool.run('sleep', { ms: 1 }), PoolClosedError);
 });
 
+test('race: close() while a cancelled handler is still busy waits for it to return before ending its thread', async () => {
+  const pool = testPool({ size: 1 });
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const job = pool.run<{ flag: SharedArrayBuffer; busyMs: number }, never, string>('busy-after-cancel', { flag: flag.buffer as SharedArrayBuffer, busyMs: 300 });
+  const results = job[Symbol.asyncIterator]();
+  assert.deepEqual(await results.next(), { done: false, value: 'started' });
+  const closing = pool.close();
+  await assert.rejects(results.next(), PoolClosedError, 'the caller learns at once');
+  await closing;
+  assert.equal(Atomics.load(flag, 0), 2, 'the handler returned before its thread was terminated');
+});
+
 test('a worker module that fails to load fails the pool instead of respawning', async () => {
   const pool = new WorkerPool({ name: 'broken', modules: [new URL('../engines/does-not-exist.ts', import.meta.url)] });
   try {
