@@ -38,7 +38,7 @@ export class Access {
   async authenticate(credential: string | undefined, options: { keysOnly?: boolean } = {}, now = Date.now()): Promise<Principal | undefined> {
     if (credential !== undefined && looksLikeToken(credential)) {
       if (options.keysOnly === true) return undefined;
-      const check = (await this.signer()).verify(credential, now);
+      const check = await (await this.signer()).verify(credential, now);
       if (!check.ok) return undefined;
       const { keyId, projectId } = check.claims;
       if (keyId === undefined) return { viaToken: true };

@@ -182,7 +182,7 @@ async function grantToken(deps: AdminDeps, request: IncomingMessage, url: URL): 
   const body = parsed(grantBody, await readJson(request, deps.maxBodyBytes));
   const ttl = body.ttl_seconds ?? DEFAULT_GRANT_TTL_S;
   const signer = await deps.signer();
-  const token = signer.sign({ expiresAt: Date.now() + ttl * 1000, ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }), ...(principal.projectId === undefined ? {} : { projectId: principal.projectId }) });
+  const token = await signer.sign({ expiresAt: Date.now() + ttl * 1000, ...(principal.keyId === undefined ? {} : { keyId: principal.keyId }), ...(principal.projectId === undefined ? {} : { projectId: principal.projectId }) });
   return { access_token: token, expires_in: ttl };
 }
 
