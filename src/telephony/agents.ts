@@ -117,11 +117,11 @@ async function readAgents(path: string): Promise<Map<string, V1Settings>> {
   try {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`${path}: expected a JSON object of agent name → V1 Settings`);
   const agents = new Map<string, V1Settings>();
-  for (const [name, raw] of Object.entries(data)) {
+  for (const [name, raw] of Object.entries(data as Record<string, unknown>)) {
     const candidate = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { type: 'Settings', ...raw } : raw;
     const parsed = v1SettingsSchema.safeParse(candidate);
     if (!parsed.success) throw new Error(`${path}: agent "${name}": ${describeIssues(parsed.error)}`);
@@ -131,7 +131,7 @@ async function readAgents(path: string): Promise<Map<string, V1Settings>> {
       const clientSide = value.think.flatMap((think) => think.functions).find((fn) => fn.endpoint === undefined);
       if (clientSide !== undefined) throw new Error(`function "${clientSide.name}" has no endpoint, and a phone call has no client to run it`);
     } catch (err) {
-      throw new Error(`${path}: agent "${name}": ${(err as Error).message}`);
+      throw new Error(`${path}: agent "${name}": ${(err as Error).message}`, { cause: err });
     }
     agents.set(name, parsed.data);
   }

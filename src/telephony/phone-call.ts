@@ -58,7 +58,7 @@ export interface PhoneCallOptions {
   recordRequested: boolean;
   /** The path the call came in on, for logs and recordings. */
   path: string;
-  onTurn?(latency: { totalMs?: number }): void;
+  onTurn?: (latency: { totalMs?: number }) => void;
 }
 
 type State = 'waiting' | 'starting' | 'active' | 'closed';
@@ -277,16 +277,15 @@ export class PhoneCall {
    */
   private async phoneAudio(config: AgentConfig): Promise<SessionAudio> {
     const recorder = this.recorder;
-    let clock: MarkClock | undefined;
     const line = (frame: Uint8Array): void => {
       this.sendMedia(frame);
-      clock?.sent(frame);
+      this.clock?.sent(frame);
     };
     const audio = await this.options.createAudio(config, recorder?.sending(line) ?? line);
     const bytesPerMs = audio.encoder.bytesPerMs;
     this.frameBytes = Math.round(FRAME_MS * bytesPerMs);
     this.silence = SILENCE_BYTE[config.output.encoding === 'alaw' ? 'alaw' : 'mulaw'];
-    clock = new MarkClock(audio.clock, bytesPerMs, {
+    const clock = new MarkClock(audio.clock, bytesPerMs, {
       mark: (name) => this.sendText(this.options.dialect.mark(this.streamId, name)),
       clear: () => this.sendText(this.options.dialect.clear(this.streamId)),
     });

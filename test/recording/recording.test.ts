@@ -62,7 +62,7 @@ const settings = (greeting: string) => ({
 describe('recordings of agent sessions', () => {
   let dir: string;
   let server: RunningServer;
-  before(async () => {
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'parley-rec-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,8 +115,8 @@ describe('recordings of agent sessions', () => {
     const [hello, user, reply] = transcript.turns;
     assert.deepEqual({ role: hello?.role, said: (hello as AgentTurn).said, heard: (hello as AgentTurn).heard }, { role: 'agent', said: ['Hello, this call is recorded.'], heard: ['Hello, this call is recorded.'] });
     assert.deepEqual({ role: user?.role, text: user?.role === 'user' ? user.text : '' }, { role: 'user', text: 'please do the lookup' });
-    assert.equal(reply?.role, 'agent');
-    const answer = reply as AgentTurn;
+    assert.ok(reply?.role === 'agent');
+    const answer = reply;
     assert.deepEqual(answer.functionCalls.map((c) => ({ name: c.name, response: c.response })), [{ name: 'lookup', response: '42' }]);
     assert.deepEqual(answer.said, ['The result is 42.']);
     assert.ok(answer.latency?.totalMs !== undefined && answer.latency.totalMs > 0, 'latency per turn');

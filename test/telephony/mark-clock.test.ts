@@ -7,20 +7,21 @@ import { MARK_GRACE_MS, MarkClock } from '../../src/telephony/mark-clock.js';
  * A MarkClock over a real PlayoutClock on a manual clock, sending 8 kHz G.711 (8 bytes per ms);
  * its lead is long enough that every frame goes out at once.
  */
-function line(): { clock: MarkClock; sent: string[]; setNow(ms: number): void } {
+function line(): { clock: MarkClock; sent: string[]; setNow: (ms: number) => void } {
   let now = 0;
   const sent: string[] = [];
-  let mark: MarkClock | undefined;
+  const holder: { mark?: MarkClock } = {};
   const inner = new PlayoutClock({
     leadMs: 60_000,
     bytesPerMs: 8,
     now: () => now,
     send: (frame) => {
       sent.push(`media ${frame.length}`);
-      mark?.sent(frame);
+      holder.mark?.sent(frame);
     },
   });
-  mark = new MarkClock(inner, 8, { mark: (name) => sent.push(`mark ${name}`), clear: () => sent.push('clear') }, () => now);
+  const mark = new MarkClock(inner, 8, { mark: (name) => sent.push(`mark ${name}`), clear: () => sent.push('clear') }, () => now);
+  holder.mark = mark;
   return {
     clock: mark,
     sent,

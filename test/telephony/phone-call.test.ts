@@ -134,11 +134,23 @@ for (const carrier of ['twilio', 'telnyx'] as Carrier[]) {
       assert.ok(transcript.turns.some((turn) => turn.role === 'user' && turn.text === 'The caller pressed 42#'));
     });
 
+    it('a stream that stops while its agent is still starting leaves no session and a finished recording', async () => {
+      const phone = await call();
+      phone.hangUp();
+      await phone.closed();
+      const transcript = await callTranscript(recordDir, phone.streamId);
+      assert.ok(transcript.endedAt !== null);
+      for (let waited = 0; server.sessionCount() > 0; waited += 20) {
+        assert.ok(waited < 5000, 'the call is still counted');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+
     it('a line that never echoes marks still finishes its replies, on the session\'s own estimate past the grace period', async () => {
       const phone = await call({ parameters: { agent: 'short' }, echoMarks: false });
       await phone.waitForReplies(1, 10_000);
       const start = phone.now();
-      const transcript = async (): Promise<Transcript | undefined> => {
+      const transcript = (): Transcript | undefined => {
         for (const file of readdirSync(recordDir).filter((name) => name.endsWith('.json'))) {
           const found = JSON.parse(readFileSync(join(recordDir, file), 'utf8')) as Transcript;
           if (found.call?.['stream'] === phone.streamId) return found;
@@ -146,7 +158,7 @@ for (const carrier of ['twilio', 'telnyx'] as Carrier[]) {
         return undefined;
       };
       for (;;) {
-        const turn = (await transcript())?.turns.find((t) => t.role === 'agent');
+        const turn = transcript()?.turns.find((t) => t.role === 'agent');
         if (turn?.role === 'agent' && turn.audioDoneMs !== undefined) {
           assert.deepEqual(turn.heard, ['Hello there, caller.']);
           break;
