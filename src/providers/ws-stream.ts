@@ -7,6 +7,10 @@ import { redact } from './errors.js';
 import type { OutboundGuard } from './outbound.js';
 
 const MAX_REFUSAL_BODY_BYTES = 4096;
+/** Largest message a provider may send (ws's own default is 100 MiB); a vendor's audio chunks are far smaller. */
+export const MAX_PROVIDER_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Messages read but not yet consumed: past this the socket stops reading, and TCP holds the rest back. */
+export const MAX_QUEUED_PROVIDER_BYTES = 8 * 1024 * 1024;
 
 export interface WsOptions {
   kind: ProviderKind;
@@ -19,6 +23,10 @@ export interface WsOptions {
   secrets: readonly (string | undefined)[];
   /** Called once the socket is open, to send the request. */
   onOpen(socket: WebSocket): void;
+}
+
+function byteLength(data: WebSocket.RawData): number {
+  return Array.isArray(data) ? data.reduce((n, part) => n + part.byteLength, 0) : data.byteLength;
 }
 
 /** A text frame's payload as UTF-8 text, whichever form `ws` delivered it in (a Buffer by default). */
@@ -60,6 +68,7 @@ export function wsFailure(
 export async function* wsMessages(options: WsOptions): AsyncGenerator<WebSocket.RawData, void, undefined> {
   const { kind, provider, secrets } = options;
   const queue: WebSocket.RawData[] = [];
+  let queuedBytes = 0;
   let ended = false;
   let failure: ProviderError | undefined;
   let wake: (() => void) | undefined;
@@ -67,7 +76,7 @@ export async function* wsMessages(options: WsOptions): AsyncGenerator<WebSocket.
     wake?.();
     wake = undefined;
   };
-  const socket = new WebSocket(options.url, { headers: options.headers, ...options.guard.socketOptions(options.url) });
+  const socket = new WebSocket(options.url, { headers: options.headers, maxPayload: MAX_PROVIDER_MESSAGE_BYTES, ...options.guard.socketOptions(options.url) });
   socket.on('unexpected-response', (_req, res) => {
     readRefusal(res, (body) => {
       failure ??= wsFailure(kind, provider, `connection refused with HTTP ${res.statusCode ?? 0}: ${body}`, secrets, res.statusCode);
@@ -79,6 +88,8 @@ export async function* wsMessages(options: WsOptions): AsyncGenerator<WebSocket.
   socket.on('open', () => options.onOpen(socket));
   socket.on('message', (data) => {
     queue.push(data);
+    queuedBytes += byteLength(data);
+    if (queuedBytes > MAX_QUEUED_PROVIDER_BYTES) socket.pause();
     notify();
   });
   socket.on('error', (err) => {
@@ -103,6 +114,8 @@ export async function* wsMessages(options: WsOptions): AsyncGenerator<WebSocket.
       if (options.signal.aborted) return;
       const next = queue.shift();
       if (next !== undefined) {
+        queuedBytes -= byteLength(next);
+        if (socket.isPaused && queuedBytes <= MAX_QUEUED_PROVIDER_BYTES / 2) socket.resume();
         yield next;
         continue;
       }
