@@ -161,7 +161,7 @@ test('close() fails unfinished jobs and refuses new ones', async () => {
 test('race: close() while a cancelled handler is still busy waits for it to return before ending its thread', async () => {
   const pool = testPool({ size: 1 });
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const job = pool.run<{ flag: SharedArrayBuffer; busyMs: number }, never, string>('busy-after-cancel', { flag: flag.buffer as SharedArrayBuffer, busyMs: 300 });
+  const job = pool.run<{ flag: SharedArrayBuffer; busyMs: number }, never, string>('busy-after-cancel', { flag: flag.buffer, busyMs: 300 });
   const results = job[Symbol.asyncIterator]();
   assert.deepEqual(await results.next(), { done: false, value: 'started' });
   const closing = pool.close();
