@@ -66,7 +66,10 @@ const server = createServer((req, res) => {
   })();
 });
 
-server.listen(0, '127.0.0.1', () => process.send?.({ t: 'listening', port: (server.address() as AddressInfo).port }));
-process.on('message', (message) => {
-  if (message === 'stop') server.close(() => process.exit(0));
-});
+// Only as the benchmark's child: the benchmark imports DELAYS from here too.
+if (process.send !== undefined) {
+  server.listen(0, '127.0.0.1', () => process.send?.({ t: 'listening', port: (server.address() as AddressInfo).port }));
+  process.on('message', (message) => {
+    if (message === 'stop') server.close(() => process.exit(0));
+  });
+}

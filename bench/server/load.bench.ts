@@ -1,19 +1,31 @@
 /**
  * Load with remote providers: how much Parley itself adds to a turn, and whether audio keeps
  * flowing, as concurrent sessions grow. Three processes: this one (the callers), the server
- * (parley-process.ts) and fake providers with fixed delays (fake-providers.ts: transcription
- * 100 ms, first LLM token 200 ms, first TTS audio 80 ms). Each caller streams real speech at real
- * time (the cards clips, 16 kHz), three turns; during the second answer it speaks again (a
- * barge-in). Parley's overhead per turn = the caller's wait from the end of its speech to the
- * first agent audio byte, less the known delays: endpointing (700 ms of silence) and the three
- * providers'. Prints a table, then one JSON object.
+ * (parley-process.ts, a fresh one for every row) and fake providers with fixed delays
+ * (fake-providers.ts: transcription 100 ms, first LLM token 200 ms, first TTS audio 80 ms).
  *
- *   BENCH_SESSIONS=1,50,100,200 npm run bench -- load
+ * Each caller opens its session, listens to silence until every caller is in (the idle figures),
+ * then streams real speech at real time (the cards clips, 16 kHz) for three turns: an answer heard
+ * to its end, a second one that it interrupts half a second in by speaking again, and the answer
+ * to that. Every figure is the caller's, from what its socket received:
+ *   turns                 answered turns (AgentStartedSpeaking and audio after the speech) / turns spoken
+ *   overhead              end of the caller's speech → first agent audio byte, less the known delays:
+ *                         endpointing (700 ms of silence) and the three providers'
+ *   barge-in              the detector's sight of the interrupting speech (its fifth voiced frame
+ *                         sent) → the last byte of the interrupted answer
+ *   stalled replies       replies whose audio ran dry at the caller: a player that starts with the
+ *                         first byte and plays without pause would have waited (by more than one
+ *                         frame) for the next one; the interrupted reply counts up to the barge-in
+ *   rss per idle session  server RSS after GC with every session open and silent, less before any
+ *   rss per talking       the largest server RSS sampled while talking, less before any session
+ * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there.
+ *
+ *   BENCH_SESSIONS=1,50,100,200 BENCH_OUTPUTS=linear16-16k,mulaw-8k npm run bench -- load
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { AgentSocket } from '../../test/support/agent-socket.js';
+import WebSocket from 'ws';
 import { cardsClips, readPcm16 } from '../../test/support/fixtures.js';
 import { printTable, summarize } from '../harness.js';
 import { DELAYS } from './fake-providers.js';
@@ -23,12 +35,19 @@ const FRAME_MS = 20;
 const FRAME_BYTES = 640;
 const ENDPOINTING_MS = 700;
 const KNOWN_MS = ENDPOINTING_MS + DELAYS.transcribeMs + DELAYS.firstTokenMs + DELAYS.firstAudioMs;
-/** The energy detector's start (100 ms voiced) and level (−45 dBFS): where it sees speech begin and end. */
+/**
+ * The energy detector's start (100 ms voiced, so it decides on the arrival of the fifth voiced
+ * 20 ms frame) and level (−45 dBFS): where it sees speech begin and end.
+ */
 const DETECTOR_START_MS = 100;
 const VOICED_RMS = 32768 * 10 ** (-45 / 20);
 const ANSWER_TIMEOUT_MS = 20_000;
-/** A gap in agent audio longer than the playout lead plus a frame is heard as a stall. */
-const STALL_MS = 250;
+/** A player's wait past this for the next audio is a stall (one frame of network jitter is not). */
+const STALL_TOLERANCE_MS = FRAME_MS;
+/** Callers' starts are spread over this, as are their first turns. */
+const SPREAD_MS = 3000;
+/** Silence every session listens to once all are open, before the idle measure. */
+const IDLE_MS = 2000;
 const MB = 1024 * 1024;
 
 type Output = 'linear16-16k' | 'mulaw-8k';
@@ -39,24 +58,55 @@ const OUTPUTS: Record<Output, { encoding: string; sample_rate: number; bytesPerM
 
 interface Clip {
   audio: Buffer;
-  /** Where the speech in it ends (the last voiced frame), ms. */
+  /** Where the speech in it begins (the first voiced frame) and ends (after the last), ms. */
+  speechStartMs: number;
   speechEndMs: number;
 }
 
 function clips(): Clip[] {
   return cardsClips().map((clip) => {
     const { samples } = readPcm16(clip.path);
+    let first: number | undefined;
     let last = 0;
     for (let f = 0; (f + 1) * 320 <= samples.length; f++) {
       let energy = 0;
       for (let i = f * 320; i < (f + 1) * 320; i++) energy += (samples[i] ?? 0) ** 2;
-      if (Math.sqrt(energy / 320) > VOICED_RMS) last = f + 1;
+      if (Math.sqrt(energy / 320) <= VOICED_RMS) continue;
+      first ??= f;
+      last = f + 1;
     }
-    return { audio: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), speechEndMs: last * FRAME_MS };
+    return { audio: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), speechStartMs: (first ?? 0) * FRAME_MS, speechEndMs: last * FRAME_MS };
   });
 }
 
 const SILENCE = Buffer.alloc(FRAME_BYTES);
+
+/** One reply's audio as the caller receives it, played by a player that never pauses. */
+class ReplyAudio {
+  started = false;
+  first: number | undefined;
+  last: number | undefined;
+  bytes = 0;
+  stalls = 0;
+  /** Arrivals from then on are not judged (the interrupted reply, from the barge-in). */
+  judgeUntil = Infinity;
+  private playedTo = 0;
+
+  constructor(private readonly bytesPerMs: number) {}
+
+  arrived(now: number, length: number): void {
+    const ms = length / this.bytesPerMs;
+    if (this.first === undefined) {
+      this.first = now;
+      this.playedTo = now;
+    } else if (now > this.playedTo + STALL_TOLERANCE_MS && now < this.judgeUntil) {
+      this.stalls++;
+    }
+    this.playedTo = Math.max(this.playedTo, now) + ms;
+    this.last = now;
+    this.bytes += length;
+  }
+}
 
 interface Outcome {
   opened: boolean;
@@ -66,133 +116,188 @@ interface Outcome {
   bargeInMs: number[];
   replies: number;
   stalledReplies: number;
+  warnings: Map<string, number>;
 }
 
-/** One caller on the shared 20 ms clock: speech while a clip is queued, silence otherwise. */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * One caller on the shared 20 ms clock: speech while a clip is queued, silence otherwise. A plain
+ * `ws` client that keeps counts and the current reply's timing only, so that 200 of them cost
+ * this process little.
+ */
 class Caller {
-  socket: AgentSocket | undefined;
-  readonly outcome: Outcome = { opened: false, turns: 0, answered: 0, overheadMs: [], bargeInMs: [], replies: 0, stalledReplies: 0 };
+  readonly outcome: Outcome = { opened: false, turns: 0, answered: 0, overheadMs: [], bargeInMs: [], replies: 0, stalledReplies: 0, warnings: new Map() };
+  private ws: WebSocket | undefined;
+  private readonly counts = new Map<string, number>();
+  /** The reply audio goes to; the next one takes over at its AgentStartedSpeaking. */
+  private reply: ReplyAudio | undefined;
+  private nextReply: ReplyAudio | undefined;
   private clip: Clip | undefined;
   private offset = 0;
+  private onSpeechStart: ((at: number) => void) | undefined;
   private onSpeechEnd: ((at: number) => void) | undefined;
   private onClipEnd: (() => void) | undefined;
+  /** Conditions waited for, checked at every message (no polling timers: 200 callers wait at once). */
+  private waiters: { ready: () => boolean; resolve: (met: boolean) => void; timer: NodeJS.Timeout }[] = [];
+
+  constructor(private readonly bytesPerMs: number) {}
+
+  private until(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { ready, resolve, timer: setTimeout(() => this.settle(waiter, false), timeoutMs) };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private settle(waiter: Caller['waiters'][number], met: boolean): void {
+    clearTimeout(waiter.timer);
+    this.waiters = this.waiters.filter((w) => w !== waiter);
+    waiter.resolve(met);
+  }
+
+  private check(): void {
+    for (const waiter of this.waiters) if (waiter.ready()) this.settle(waiter, true);
+  }
+
+  count(type: string): number {
+    return this.counts.get(type) ?? 0;
+  }
+
+  async open(url: string, output: Output): Promise<boolean> {
+    const ws = new WebSocket(`${url}/v1/agent/converse`);
+    const opened = await new Promise<boolean>((resolve) => {
+      ws.once('open', () => resolve(true));
+      ws.once('error', () => resolve(false));
+    });
+    if (!opened) return false;
+    this.ws = ws;
+    ws.on('close', () => this.check());
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) {
+        this.reply?.arrived(performance.now(), data.length);
+        if (this.waiters.length > 0) this.check();
+        return;
+      }
+      const event = JSON.parse(data.toString('utf8')) as { type: string; code?: string };
+      this.counts.set(event.type, this.count(event.type) + 1);
+      if (event.type === 'Warning') this.outcome.warnings.set(String(event.code), (this.outcome.warnings.get(String(event.code)) ?? 0) + 1);
+      if (event.type === 'AgentStartedSpeaking' && this.nextReply !== undefined) {
+        this.reply = this.nextReply;
+        this.reply.started = true;
+        this.nextReply = undefined;
+      }
+      this.check();
+    });
+    const { encoding, sample_rate } = OUTPUTS[output];
+    ws.send(
+      JSON.stringify({
+        type: 'Settings',
+        audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding, sample_rate, container: 'none' } },
+        agent: {
+          listen: { provider: { type: 'open_ai', model: 'whisper-1' } },
+          think: { provider: { type: 'open_ai', model: 'gpt-4o-mini' } },
+          speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
+        },
+      }),
+    );
+    this.outcome.opened = await this.until(() => this.count('SettingsApplied') > 0 || this.count('Error') > 0 || ws.readyState !== WebSocket.OPEN, 30_000) && this.count('SettingsApplied') > 0;
+    return this.outcome.opened;
+  }
 
   tick(now: number): void {
-    const socket = this.socket;
-    if (socket === undefined || socket.closeCode !== undefined) return;
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return;
     const clip = this.clip;
-    if (clip === undefined) return socket.sendAudio(SILENCE);
-    socket.sendAudio(clip.audio.subarray(this.offset, this.offset + FRAME_BYTES));
+    if (clip === undefined) return ws.send(SILENCE, { binary: true });
+    ws.send(clip.audio.subarray(this.offset, this.offset + FRAME_BYTES), { binary: true });
+    const at = this.offset / FRAME_BYTES;
     this.offset += FRAME_BYTES;
-    if (this.onSpeechEnd !== undefined && this.offset >= (clip.speechEndMs * FRAME_BYTES) / FRAME_MS) {
-      this.onSpeechEnd(now + FRAME_MS);
-      this.onSpeechEnd = undefined;
-    }
+    if (at === clip.speechStartMs / FRAME_MS) this.onSpeechStart?.(now);
+    if (at + 1 === clip.speechEndMs / FRAME_MS) this.onSpeechEnd?.(now + FRAME_MS);
     if (this.offset >= clip.audio.length) {
       this.clip = undefined;
       this.onClipEnd?.();
     }
   }
 
-  /** Queues a clip; resolves with the wall time at which its speech ended (as the caller hears it). */
-  say(clip: Clip): { speechEnd: Promise<number>; clipEnd: Promise<void> } {
+  /** Queues a clip: when its speech begins and ends and the clip is sent (wall time, as the caller sends it). */
+  say(clip: Clip): { speechStart: Promise<number>; speechEnd: Promise<number>; clipEnd: Promise<void> } {
     this.clip = clip;
     this.offset = 0;
     return {
+      speechStart: new Promise((resolve) => (this.onSpeechStart = resolve)),
       speechEnd: new Promise((resolve) => (this.onSpeechEnd = resolve)),
       clipEnd: new Promise((resolve) => (this.onClipEnd = resolve)),
     };
   }
-}
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Agent audio arrivals of one reply: the first byte, the last, and whether a gap was a stall. */
-function watchAudio(socket: AgentSocket): { first: () => number | undefined; last: () => number | undefined; bytes: () => number; stalled: () => boolean; stop: () => void } {
-  let first: number | undefined;
-  let last: number | undefined;
-  let bytes = 0;
-  let stalled = false;
-  const onMessage = (data: Buffer, isBinary: boolean): void => {
-    if (!isBinary) return;
-    const now = performance.now();
-    if (last !== undefined && now - last > STALL_MS) stalled = true;
-    first ??= now;
-    last = now;
-    bytes += data.length;
-  };
-  socket.ws.on('message', onMessage);
-  return { first: () => first, last: () => last, bytes: () => bytes, stalled: () => stalled, stop: () => socket.ws.off('message', onMessage) };
-}
-
-async function runCaller(caller: Caller, url: string, output: Output, speech: Clip[], index: number, startDelayMs: number): Promise<void> {
-  await sleep(startDelayMs);
-  const socket = await AgentSocket.open(`${url}/v1/agent/converse`).catch(() => undefined);
-  if (socket === undefined) return;
-  caller.socket = socket;
-  const { encoding, sample_rate } = OUTPUTS[output];
-  socket.send({
-    type: 'Settings',
-    audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding, sample_rate, container: 'none' } },
-    agent: {
-      listen: { provider: { type: 'open_ai', model: 'whisper-1' } },
-      think: { provider: { type: 'open_ai', model: 'gpt-4o-mini' } },
-      speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
-    },
-  });
-  if ((await socket.waitFor('SettingsApplied', () => true, 30_000).catch(() => undefined)) === undefined) return socket.close();
-  caller.outcome.opened = true;
-  const clip = (turn: number): Clip => speech[(index + turn) % speech.length] as Clip;
-  for (let turn = 0; turn < 2; turn++) {
-    caller.outcome.turns++;
-    const done = socket.events('AgentAudioDone').length;
-    const audio = watchAudio(socket);
-    const spoken = caller.say(clip(turn));
-    const speechEnd = await spoken.speechEnd;
-    const replied = await (turn === 0
-      ? socket.waitFor('AgentAudioDone', () => socket.events('AgentAudioDone').length > done, ANSWER_TIMEOUT_MS)
-      : socket.waitFor('AgentStartedSpeaking', () => true, ANSWER_TIMEOUT_MS)
-    ).catch(() => undefined);
-    const firstAt = audio.first();
-    if (replied !== undefined && firstAt !== undefined) {
-      caller.outcome.answered++;
-      caller.outcome.overheadMs.push(firstAt - speechEnd - KNOWN_MS);
-    }
-    if (turn === 0) {
-      caller.outcome.replies++;
-      if (audio.stalled()) caller.outcome.stalledReplies++;
-      audio.stop();
-      await spoken.clipEnd;
-      await sleep(300);
-      continue;
-    }
-    // The second answer: half a second of it, then the caller speaks over it.
-    for (let waited = 0; audio.bytes() < 500 * OUTPUTS[output].bytesPerMs && waited < ANSWER_TIMEOUT_MS; waited += 20) await sleep(20);
-    await spoken.clipEnd;
-    caller.outcome.turns++;
-    const barge = caller.say(clip(turn + 1));
-    const bargeStart = performance.now();
-    const thirdDone = socket.events('AgentAudioDone').length;
-    await socket.waitFor('UserStartedSpeaking', () => true, ANSWER_TIMEOUT_MS).catch(() => undefined);
-    await sleep(600);
-    const lastOfInterrupted = audio.last();
-    audio.stop();
-    if (lastOfInterrupted !== undefined) caller.outcome.bargeInMs.push(Math.max(0, lastOfInterrupted - (bargeStart + DETECTOR_START_MS)));
-    const third = watchAudio(socket);
-    const thirdEnd = await barge.speechEnd;
-    const answered = await socket.waitFor('AgentAudioDone', () => socket.events('AgentAudioDone').length > thirdDone, ANSWER_TIMEOUT_MS).catch(() => undefined);
-    const thirdFirst = third.first();
-    if (answered !== undefined && thirdFirst !== undefined) {
-      caller.outcome.answered++;
-      caller.outcome.overheadMs.push(thirdFirst - thirdEnd - KNOWN_MS);
-    }
-    caller.outcome.replies++;
-    if (third.stalled()) caller.outcome.stalledReplies++;
-    third.stop();
+  /** The reply to the turn about to be spoken: it starts at the next AgentStartedSpeaking. */
+  expectReply(): ReplyAudio {
+    this.nextReply = new ReplyAudio(this.bytesPerMs);
+    return this.nextReply;
   }
-  if (process.env['BENCH_DEBUG'] !== undefined) console.log(socket.events().map((e) => e.type === 'ConversationText' ? `${e.type}:${String(e.role)}:${String(e.content)}` : e.type).join(' | '));
-  socket.close();
-  await socket.closed();
+
+  /** A turn: answered when its reply started and its first audio came after the speech. */
+  async answered(reply: ReplyAudio, speechEnd: number): Promise<boolean> {
+    this.outcome.turns++;
+    if (!(await this.until(() => reply.first !== undefined, ANSWER_TIMEOUT_MS))) return false;
+    this.outcome.answered++;
+    this.outcome.overheadMs.push((reply.first as number) - speechEnd - KNOWN_MS);
+    return true;
+  }
+
+  judged(reply: ReplyAudio): void {
+    this.outcome.replies++;
+    if (reply.stalls > 0) this.outcome.stalledReplies++;
+  }
+
+  async converse(speech: Clip[], index: number): Promise<void> {
+    const clip = (turn: number): Clip => speech[(index + turn) % speech.length] as Clip;
+    // The first answer, heard to its end.
+    const first = this.expectReply();
+    const done = this.count('AgentAudioDone');
+    const one = this.say(clip(0));
+    if (await this.answered(first, await one.speechEnd)) {
+      await this.until(() => this.count('AgentAudioDone') > done, ANSWER_TIMEOUT_MS);
+      this.judged(first);
+    }
+    await one.clipEnd;
+    await sleep(300);
+    // The second, interrupted half a second in.
+    const second = this.expectReply();
+    const two = this.say(clip(1));
+    const secondAnswered = await this.answered(second, await two.speechEnd);
+    if (secondAnswered) await this.until(() => second.bytes >= 500 * this.bytesPerMs, ANSWER_TIMEOUT_MS);
+    await two.clipEnd;
+    const third = this.expectReply();
+    const doneBefore = this.count('AgentAudioDone');
+    const interrupting = this.say(clip(2));
+    const onset = (await interrupting.speechStart) + DETECTOR_START_MS - FRAME_MS;
+    second.judgeUntil = onset;
+    if (secondAnswered) {
+      const interrupted = this.count('AgentAudioDone') === doneBefore;
+      await sleep(600);
+      if (interrupted && second.last !== undefined) this.outcome.bargeInMs.push(Math.max(0, second.last - onset));
+      this.judged(second);
+    }
+    // The answer to the interruption.
+    const thirdDone = this.count('AgentAudioDone');
+    if (await this.answered(third, await interrupting.speechEnd)) {
+      await this.until(() => this.count('AgentAudioDone') > thirdDone, ANSWER_TIMEOUT_MS);
+      this.judged(third);
+    }
+  }
+
+  close(): Promise<void> {
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      ws.once('close', () => resolve());
+      ws.close();
+    });
+  }
 }
 
 async function startFakes(): Promise<{ url: string; stop: () => void }> {
@@ -201,69 +306,100 @@ async function startFakes(): Promise<{ url: string; stop: () => void }> {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.send('stop') };
 }
 
+async function row(fakesUrl: string, output: Output, sessions: number, speech: Clip[]): Promise<Record<string, string | number>> {
+  const server = await ParleyProcess.start({
+    PARLEY_MAX_SESSIONS: String(sessions),
+    OPENAI_API_KEY: 'fake',
+    OPENAI_BASE_URL: `${fakesUrl}/v1`,
+    DEEPGRAM_API_KEY: 'fake',
+    DEEPGRAM_BASE_URL: fakesUrl,
+  });
+  const callers = Array.from({ length: sessions }, () => new Caller(OUTPUTS[output].bytesPerMs));
+  const baseline = await server.measure();
+  const started = performance.now();
+  let running = true;
+  let frame = 0;
+  const ticking = (async () => {
+    while (running) {
+      const due = Math.floor((performance.now() - started) / FRAME_MS);
+      for (; frame < due; frame++) {
+        const now = performance.now();
+        for (const caller of callers) caller.tick(now);
+      }
+      await sleep(started + (frame + 1) * FRAME_MS - performance.now());
+    }
+  })();
+  await Promise.all(callers.map(async (caller, i) => sleep((i * SPREAD_MS) / sessions).then(() => caller.open(server.url, output))));
+  await sleep(IDLE_MS);
+  const idle = await server.measure();
+  let talkingRss = idle.memory.rss;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      talkingRss = Math.max(talkingRss, await server.rss());
+      await sleep(500);
+    }
+  })();
+  const talkStarted = performance.now();
+  await Promise.all(
+    callers.map(async (caller, i) => {
+      if (!caller.outcome.opened) return;
+      await sleep((i * SPREAD_MS) / sessions);
+      await caller.converse(speech, i);
+    }),
+  );
+  const seconds = (performance.now() - talkStarted) / 1000;
+  sampling = false;
+  await sampler;
+  const after = await server.measure();
+  running = false;
+  await ticking;
+  await Promise.all(callers.map((caller) => caller.close()));
+  await server.stop();
+  const outcomes = callers.map((c) => c.outcome);
+  const opened = outcomes.filter((x) => x.opened).length;
+  const overhead = outcomes.flatMap((o) => o.overheadMs);
+  const barge = outcomes.flatMap((o) => o.bargeInMs);
+  const o = overhead.length > 0 ? summarize(overhead) : undefined;
+  const b = barge.length > 0 ? summarize(barge) : undefined;
+  const warnings = new Map<string, number>();
+  for (const outcome of outcomes) for (const [code, n] of outcome.warnings) warnings.set(code, (warnings.get(code) ?? 0) + n);
+  const sum = (pick: (x: Outcome) => number): number => outcomes.reduce((n, x) => n + pick(x), 0);
+  return {
+    output,
+    sessions,
+    opened,
+    turns: `${sum((x) => x.answered)}/${sum((x) => x.turns)}`,
+    'overhead p50 ms': o?.median ?? NaN,
+    'overhead p95 ms': o?.p95 ?? NaN,
+    'loop delay p99 ms': after.loop.p99Ms,
+    'loop delay max ms': after.loop.maxMs,
+    'barge-in p95 ms': b?.p95 ?? NaN,
+    'stalled replies': `${sum((x) => x.stalledReplies)}/${sum((x) => x.replies)}`,
+    'cpu ms per session-s': (after.cpuMs - idle.cpuMs) / (opened * seconds),
+    'rss MB per idle session': (idle.memory.rss - baseline.memory.rss) / MB / Math.max(1, opened),
+    'rss MB per talking session': (talkingRss - baseline.memory.rss) / MB / Math.max(1, opened),
+    warnings: [...warnings].map(([code, n]) => `${code}×${n}`).join(' ') || '-',
+  };
+}
+
 export default async function (): Promise<void> {
   const counts = (process.env['BENCH_SESSIONS'] ?? '1,50,100,200').split(',').map(Number);
   const outputs = (process.env['BENCH_OUTPUTS'] ?? 'linear16-16k,mulaw-8k').split(',') as Output[];
   const fakes = await startFakes();
-  const server = await ParleyProcess.start({
-    PARLEY_MAX_SESSIONS: String(Math.max(...counts)),
-    OPENAI_API_KEY: 'fake',
-    OPENAI_BASE_URL: `${fakes.url}/v1`,
-    DEEPGRAM_API_KEY: 'fake',
-    DEEPGRAM_BASE_URL: fakes.url,
-  });
   const speech = clips();
-  const rows = [];
   const results = [];
   for (const output of outputs) {
     for (const sessions of counts) {
-      const callers = Array.from({ length: sessions }, () => new Caller());
-      const baseline = await server.measure();
-      const started = performance.now();
-      let running = true;
-      let frame = 0;
-      const ticking = (async () => {
-        while (running) {
-          const due = Math.floor((performance.now() - started) / FRAME_MS);
-          for (; frame < due; frame++) for (const caller of callers) caller.tick(performance.now());
-          await sleep(started + (frame + 1) * FRAME_MS - performance.now());
-        }
-      })();
-      await Promise.all(callers.map((caller, i) => runCaller(caller, server.url, output, speech, i, (i * 3000) / sessions)));
-      running = false;
-      await ticking;
-      const seconds = (performance.now() - started) / 1000;
-      const after = await server.measure();
-      await server.idle();
-      const outcomes = callers.map((c) => c.outcome);
-      const overhead = outcomes.flatMap((o) => o.overheadMs);
-      const barge = outcomes.flatMap((o) => o.bargeInMs);
-      const o = overhead.length > 0 ? summarize(overhead) : undefined;
-      const b = barge.length > 0 ? summarize(barge) : undefined;
-      const result = {
-        output,
-        sessions,
-        opened: outcomes.filter((x) => x.opened).length,
-        turns: `${outcomes.reduce((n, x) => n + x.answered, 0)}/${outcomes.reduce((n, x) => n + x.turns, 0)}`,
-        'overhead p50 ms': o?.median ?? NaN,
-        'overhead p95 ms': o?.p95 ?? NaN,
-        'loop delay p99 ms': after.loop.p99Ms,
-        'loop delay max ms': after.loop.maxMs,
-        'barge-in p95 ms': b?.p95 ?? NaN,
-        'stalled replies': `${outcomes.reduce((n, x) => n + x.stalledReplies, 0)}/${outcomes.reduce((n, x) => n + x.replies, 0)}`,
-        'cpu ms per session-s': (after.cpuMs - baseline.cpuMs) / (sessions * seconds),
-        'rss MB': after.memory.rss / MB,
-      };
-      rows.push(result);
+      const result = await row(fakes.url, output, sessions, speech);
       results.push(result);
       console.log(JSON.stringify(result));
     }
   }
-  await server.stop();
   fakes.stop();
   printTable(
     `Load with remote providers (fake, own process: transcription ${DELAYS.transcribeMs} ms, first token ${DELAYS.firstTokenMs} ms, first audio ${DELAYS.firstAudioMs} ms); overhead = end of speech → first agent audio − ${KNOWN_MS} ms known`,
-    rows,
+    results,
   );
   console.log(JSON.stringify({ benchmark: 'load', results }));
 }

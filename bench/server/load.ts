@@ -34,7 +34,8 @@ export class ParleyProcess {
 
   static start(env: Record<string, string> = {}): Promise<ParleyProcess> {
     const child = fork(fileURLToPath(new URL('./parley-process.ts', import.meta.url)), {
-      execArgv: ['--expose-gc', '--import', 'tsx'],
+      // BENCH_CPU_PROF=dir: the server's CPU profile is written there when it stops.
+      execArgv: ['--expose-gc', ...(process.env['BENCH_CPU_PROF'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]), '--import', 'tsx'],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -55,6 +56,19 @@ export class ParleyProcess {
       };
       this.child.on('message', onMessage);
       this.child.send('measure');
+    });
+  }
+
+  /** The server's RSS now, without a collection first (cheap enough to sample under load). */
+  rss(): Promise<number> {
+    return new Promise((resolve) => {
+      const onMessage = (message: { t: string; rss?: number }): void => {
+        if (message.t !== 'rss') return;
+        this.child.off('message', onMessage);
+        resolve(message.rss ?? NaN);
+      };
+      this.child.on('message', onMessage);
+      this.child.send('rss');
     });
   }
 

@@ -4,6 +4,7 @@
  *   → { t: 'listening', url }                       once the server accepts sessions
  *   ← 'measure' → { t: 'measure', memory, cpu, sessions, loop }   memory after a full GC, cpu since
  *                                                  start, event-loop delay since the last measure
+ *   ← 'rss' → { t: 'rss', rss }                     RSS now, no collection first
  *   ← 'stop'                                        closes the server and exits
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -26,11 +27,17 @@ if (gc === undefined) throw new Error('run with --expose-gc');
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const parley = await startParley({ env: process.env, overrides: { port: 0, idleTimeoutMs: 120_000 }, logger: silentLogger() });
+// The engines warm up after the server listens (/healthz answers 503 until then): the figures start once they have.
+while ((await fetch(`${parley.server.url.replace(/^ws/, 'http')}/healthz`).catch(() => undefined))?.status !== 200) await new Promise((r) => setTimeout(r, 100));
 process.send?.({ t: 'listening', url: parley.server.url });
 
 process.on('message', (message) => {
   if (message === 'stop') {
     void parley.close().then(() => process.exit(0));
+    return;
+  }
+  if (message === 'rss') {
+    process.send?.({ t: 'rss', rss: process.memoryUsage.rss() });
     return;
   }
   if (message !== 'measure') return;

@@ -20,16 +20,35 @@ const port = (value: string): number => {
   return n;
 };
 
+/** One line for a port that cannot be listened on (busy, privileged), else undefined. */
+function listenError(err: unknown): string | undefined {
+  const { code, address, port } = (err ?? {}) as { code?: unknown; address?: unknown; port?: unknown };
+  const where = `${String(address)}:${String(port)}`;
+  if (code === 'EADDRINUSE') return `${where} is already in use (another server on that port?); choose another with --port or PORT`;
+  if (code === 'EACCES') return `no permission to listen on ${where}; choose a port above 1023 with --port or PORT`;
+  if (code === 'EADDRNOTAVAIL') return `${String(address)} is not an address of this machine; choose another with --host or HOST`;
+  return undefined;
+}
+
 async function serve(options: ServeOptions): Promise<void> {
   suggestPull(process.env);
   const store = await openStore(process.env);
-  const parley = await startParley({
-    ...(store === undefined ? {} : { store }),
-    overrides: {
-      ...(options.port === undefined ? {} : { port: options.port }),
-      ...(options.host === undefined ? {} : { host: options.host }),
-    },
-  });
+  let parley: Awaited<ReturnType<typeof startParley>>;
+  try {
+    parley = await startParley({
+      ...(store === undefined ? {} : { store }),
+      overrides: {
+        ...(options.port === undefined ? {} : { port: options.port }),
+        ...(options.host === undefined ? {} : { host: options.host }),
+      },
+    });
+  } catch (err) {
+    const listenFailure = listenError(err);
+    if (listenFailure === undefined) throw err;
+    console.error(`parley serve: ${listenFailure}`);
+    await store?.close();
+    process.exit(1);
+  }
   const base = parley.server.url;
   console.error(`Parley ${pkg.version} on ${base.replace('ws://', 'http://')}  (agents: ${base}/v1/agent/converse, EA: ${base}/agent)`);
   console.error(`engines: listen=${parley.tiers['listen']} think=${parley.tiers['think']} speak=${parley.tiers['speak']}`);

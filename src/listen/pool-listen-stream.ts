@@ -1,15 +1,16 @@
 import { ProviderError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ListenJobEvent, ListenJobInput } from './pocketsphinx/listen-job.js';
+import type { GrammarCheck, ListenJobEvent, ListenJobInput } from './pocketsphinx/listen-job.js';
 import type { PoolJob } from '../workers/worker-pool.js';
 import type { ListenEvents, ListenStream } from './types.js';
+import { AudioArrivals } from './audio-arrivals.js';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 /** The text of a turn whose job asked for a check (pocketsphinx's grammar check). */
-export type SettleTurn = (text: string, check: Int16Array<ArrayBuffer>) => Promise<string>;
+export type SettleTurn = (check: GrammarCheck) => Promise<string>;
 
 /**
  * A listening session whose engine runs as one long job in a worker pool (pocketsphinx, whisper):
@@ -40,6 +41,8 @@ class PoolListenStream implements ListenStream {
   private closed = false;
   /** Settles once every turn so far has been reported. */
   private turns: Promise<void> = Promise.resolve();
+  /** When the audio sent to the worker arrived: the worker tells where speech ended as a sample. */
+  private readonly arrivals = new AudioArrivals();
 
   constructor(
     private readonly label: string,
@@ -53,6 +56,7 @@ class PoolListenStream implements ListenStream {
 
   write(samples: Int16Array): void {
     if (this.closed || samples.length === 0) return;
+    this.arrivals.wrote(samples.length);
     // A copy is moved to the worker: the caller may reuse its buffer.
     const copy = samples.slice();
     this.job.send(copy, [copy.buffer]);
@@ -70,22 +74,22 @@ class PoolListenStream implements ListenStream {
     this.job.cancel();
   }
 
-  private reportTurn(text: string, check: Int16Array<ArrayBuffer> | undefined): void {
+  private reportTurn(text: string, check: GrammarCheck | undefined, speechEndedAt: number): void {
     const settle = this.settle;
     if (check === undefined || settle === undefined) {
       this.turns = this.turns.then(() => {
-        if (!this.closed) this.events.endOfTurn(text);
+        if (!this.closed) this.events.endOfTurn(text, speechEndedAt);
       });
       return;
     }
-    const settled = settle(text, check).catch((err: unknown) => {
+    const settled = settle(check).catch((err: unknown) => {
       // Nothing stands behind the grammar's reading: reported as a turn with no words heard.
       if (!this.closed) this.logger.warn({ provider: this.label, err: message(err) }, 'the check of a turn failed');
       return '';
     });
     this.turns = this.turns.then(async () => {
       const heard = await settled;
-      if (!this.closed) this.events.endOfTurn(heard);
+      if (!this.closed) this.events.endOfTurn(heard, speechEndedAt);
     });
   }
 
@@ -109,7 +113,7 @@ class PoolListenStream implements ListenStream {
             if (event.finalizeMs !== undefined) {
               this.logger.debug({ provider: this.label, audioMs: event.audioMs, finalizeMs: event.finalizeMs }, 'turn finalized');
             }
-            this.reportTurn(event.text, event.check);
+            this.reportTurn(event.text, event.check, this.arrivals.timeOf(event.speechEndSample));
             break;
         }
       }

@@ -11,8 +11,12 @@ export interface ListenEvents {
   speechStarted(): void;
   /** A partial transcript of the current utterance. */
   interim(text: string): void;
-  /** The user's turn ended; `text` is the final transcript ('' when nothing was recognized). */
-  endOfTurn(text: string): void;
+  /**
+   * The user's turn ended; `text` is the final transcript ('' when nothing was recognized).
+   * `speechEndedAt` (performance.now() ms) is when the user's speech ended, before endpointing
+   * and transcription: where latency is counted from (docs/protocol-decisions.md#latency-events-on-every-turn).
+   */
+  endOfTurn(text: string, speechEndedAt: number): void;
   /** The stream failed and will report nothing more. */
   failed(error: ProviderError): void;
 }

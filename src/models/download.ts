@@ -55,13 +55,39 @@ async function hashFile(hash: Hash, path: string): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
 }
 
+/** A request that reached no server: names the host and why (fetch's own message is "fetch failed"). */
+export class NetworkError extends Error {
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+  ) {
+    super(`cannot download from ${host}: ${reason}`);
+    this.name = 'NetworkError';
+  }
+}
+
+/** The innermost cause of a failed fetch, in words: "ENOTFOUND (getaddrinfo ENOTFOUND host)". */
+function networkReason(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && !cause.message.includes(code) ? `${code} (${cause.message})` : cause.message;
+}
+
 /** One HTTP request continuing `partial` from its current length. Throws on a dropped connection. */
 async function fetchInto(url: string, partial: string, options: DownloadOptions): Promise<number | undefined> {
   const have = await sizeOf(partial);
   const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-` } : {};
   const init: RequestInit = { headers, redirect: 'follow' };
   if (options.signal !== undefined) init.signal = options.signal;
-  const response = await fetch(url, init);
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (err) {
+    if (options.signal?.aborted === true) throw err;
+    throw new NetworkError(new URL(url).host, networkReason(err));
+  }
   if (response.status === 416 && have > 0) {
     await response.body?.cancel();
     return have;

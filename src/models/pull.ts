@@ -70,9 +70,21 @@ async function pullOne(entry: CatalogueEntry, options: PullOptions): Promise<Pul
   return { name: entry.name, path, status: 'downloaded', digest: downloaded.digest, verified: downloaded.verified };
 }
 
+/** Entries of a pull with no published checksum, refused before anything is downloaded. */
+export class UnverifiedEntriesError extends Error {
+  constructor(readonly names: readonly string[]) {
+    super(
+      `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no published checksum, so nothing was downloaded: ` +
+        'run again with --allow-unverified to download unverified (the digest seen is printed), or name only the other models',
+    );
+    this.name = 'UnverifiedEntriesError';
+  }
+}
+
 /**
  * Downloads the named catalogue entries (all of them when `names` is empty) into `dir`, one
- * after another. Entries already present are left alone. Throws on the first failure, after
+ * after another. Entries already present are left alone. Entries without a checksum are refused
+ * up front unless `allowUnverified`. Throws on the first failure, after
  * which the cache holds only complete, verified models (and a `.partial` to resume from).
  */
 export async function pullModels(names: readonly string[], options: PullOptions): Promise<PullResult[]> {
@@ -82,6 +94,9 @@ export async function pullModels(names: readonly string[], options: PullOptions)
     if (entry === undefined) throw new Error(`unknown model "${name}" (known: ${catalogue.map((e) => e.name).join(', ')})`);
     return entry;
   });
+  // The whole set is checked first: a refusal after 1.3 GB of other downloads helps no one.
+  const unverified = entries.filter((e) => e.checksum === undefined && !existsSync(join(options.dir, e.file)));
+  if (unverified.length > 0 && options.allowUnverified !== true) throw new UnverifiedEntriesError(unverified.map((e) => e.name));
   await mkdir(options.dir, { recursive: true });
   const results: PullResult[] = [];
   for (const entry of entries) results.push(await pullOne(entry, options));

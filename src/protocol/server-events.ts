@@ -26,6 +26,8 @@ export type ServerEvent =
   | { type: 'Welcome'; id: string }
   | { type: 'SettingsApplied' }
   | { type: 'ConversationText'; role: 'user' | 'assistant'; content: string }
+  /** Parley's own, only to a client that asked (docs/protocol-decisions.md#interim-transcripts). */
+  | { type: 'InterimTranscript'; role: 'user'; content: string }
   | { type: 'History'; item: HistoryItem }
   | { type: 'UserStartedSpeaking' }
   | { type: 'AgentThinking'; content: string }

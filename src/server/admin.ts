@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { AgentConfig } from '../protocol/agent-config.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { normalizeV1Settings } from '../protocol/normalize.js';
 import { describeIssues, parseClientMessage } from '../protocol/parse.js';
 import type { ClientLimits } from '../protocol/limits.js';
 import type { ApiKey, Project, Store, StoredAgent, UsageFigures } from '../store/index.js';
 import { hashSecret, newKeySecret } from '../store/index.js';
+import { dtmfFunction } from '../telephony/agents.js';
 import type { Access } from './access.js';
 import { isAuthorized, offeredCredential } from './auth.js';
 import type { TokenSigner } from './tokens.js';
@@ -128,12 +130,20 @@ function checkedAgentConfig(config: string | Record<string, unknown>, limits: Cl
     }
   }
   if (typeof agent !== 'object' || agent === null || Array.isArray(agent)) throw new HttpError(400, 'INVALID_REQUEST', 'config: the agent block of a Settings message, an object');
+  let checked: AgentConfig;
   try {
     const message = parseClientMessage(JSON.stringify({ type: 'Settings', agent }), limits.maxJsonDepth);
-    if (message.type === 'Settings') normalizeV1Settings(message.settings, limits);
+    if (message.type !== 'Settings') return agent as Record<string, unknown>;
+    checked = normalizeV1Settings(message.settings, limits).value;
   } catch (err) {
     if (err instanceof ProtocolError) throw new HttpError(400, 'INVALID_REQUEST', `config: ${err.message}`);
     throw err;
+  }
+  // Only phone calls read `dtmf` (docs/telephony.md#dtmf): a broken one is refused here, not at a call.
+  try {
+    dtmfFunction(agent, checked);
+  } catch (err) {
+    throw new HttpError(400, 'INVALID_REQUEST', `config: ${(err as Error).message}`);
   }
   return agent as Record<string, unknown>;
 }

@@ -33,10 +33,12 @@ export interface ConnectionDeps {
   resolveAgent?: (id: string) => Promise<Record<string, unknown> | undefined>;
   /** Where sessions are recorded (docs/recordings.md), whether this client asked, and its path. */
   recording?: { recordings: Recordings; requested: boolean; path: string };
+  /** `?interim_transcripts=true` in the URL (docs/protocol-decisions.md#interim-transcripts). */
+  interimTranscripts?: boolean;
 }
 
-/** Longest stored agent id looked up; a longer one cannot exist. */
-const MAX_AGENT_ID_CHARS = 128;
+/** Longest stored agent id (or a phone call's agent name) looked up; a longer one cannot exist. */
+export const MAX_AGENT_ID_CHARS = 128;
 
 /** Audio a client may send after Settings and before SettingsApplied (or before Settings). */
 const MAX_EARLY_AUDIO_BYTES = 4 * 1024 * 1024;
@@ -320,8 +322,9 @@ export class Connection {
         maxFunctionResultBytes: this.deps.config.maxFunctionResultBytes,
         limits: this.deps.config.limits,
         turnTaking: this.deps.config.turnTaking,
+        interimTranscripts: this.deps.interimTranscripts === true,
         onTurn: (latency) => {
-          this.deps.metrics.observeTurn(latency.totalMs);
+          this.deps.metrics.observeTurn(latency);
           this.deps.meter?.turn();
         },
         onTokens: (tokens) => this.deps.meter?.tokens(tokens.inputTokens, tokens.outputTokens),

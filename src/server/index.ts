@@ -16,7 +16,7 @@ import type { OfferedModels } from '../runtime/offered-models.js';
 import { Recordings, asksForRecording } from '../recording/recorder.js';
 import { AgentDirectory } from '../telephony/agents.js';
 import { PhoneCall } from '../telephony/phone-call.js';
-import { phoneAuthorization, phoneDialectForPath } from './phone-paths.js';
+import { phoneCredential, phoneDialectForPath } from './phone-paths.js';
 import type { Store } from '../store/index.js';
 import { Platform } from './platform.js';
 
@@ -140,8 +140,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (full()) return deny(503, 'Service Unavailable');
       admitting++;
       void (async () => {
-        const authorize = await phoneAuthorization((credential) => platform.authorizes(credential), request, url).finally(() => admitting--);
-        if (authorize === false) return deny(401, 'Unauthorized');
+        // The key, the project's limit and usage wait for the start message (docs/telephony.md#limits-and-usage).
+        const admit = await platform.phoneUpgrade(phoneCredential(request, url)).finally(() => admitting--);
+        if (admit === undefined) return deny(401, 'Unauthorized');
         if (full()) return deny(503, 'Service Unavailable');
         if (socket.destroyed) return;
         wss.handleUpgrade(request, socket, head, (ws) => {
@@ -155,11 +156,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
               createAudio: options.createAudio,
               logger,
               env: options.env ?? process.env,
-              authorize,
+              admit,
+              onRefused: (status) => metrics.refused.inc({ status: String(status) }),
               recordings,
               recordRequested: asksForRecording(url.searchParams.get('record')),
               path: url.pathname,
-              onTurn: (latency) => metrics.observeTurn(latency.totalMs),
+              onTurn: (latency) => metrics.observeTurn(latency),
             },
             (closed) => {
               connections.delete(closed);
@@ -198,6 +200,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             createAudio: options.createAudio,
             ...admitted.deps,
             ...(recordings === undefined ? {} : { recording: { recordings, requested: asksForRecording(url.searchParams.get('record')), path: url.pathname } }),
+            interimTranscripts: url.searchParams.get('interim_transcripts') === 'true',
           },
           (closed) => {
             connections.delete(closed);

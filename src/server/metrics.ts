@@ -26,7 +26,7 @@ export class ServerMetrics {
   });
   readonly turnLatency = new Histogram({
     name: 'parley_turn_latency_seconds',
-    help: 'End of user turn to first agent audio',
+    help: "End of the user's speech (endpointing and transcription included) to first agent audio, per turn that answers speech",
     buckets: [0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
     registers: [this.registry],
   });
@@ -35,8 +35,9 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
   }
 
-  observeTurn(totalMs: number | undefined): void {
+  /** A reply ended; its latency counts when it answered the user's speech (`sttMs`), not a greeting or an injection. */
+  observeTurn(latency: { totalMs?: number; sttMs?: number }): void {
     this.turns.inc();
-    if (totalMs !== undefined) this.turnLatency.observe(totalMs / 1000);
+    if (latency.totalMs !== undefined && latency.sttMs !== undefined) this.turnLatency.observe(latency.totalMs / 1000);
   }
 }

@@ -12,20 +12,11 @@ export function phoneDialectForPath(pathname: string): PhoneDialect | undefined 
 }
 
 /**
- * Who may open a phone stream (docs/telephony.md#authentication), with the agent paths' own check
- * (`authorizes`: static keys, the store's keys and granted tokens). A credential at the upgrade
- * (`?token=`, an Authorization header, or Telnyx's stream auth token header) is checked there
- * (`false`: refuse with 401; `undefined`: admitted). Carriers often cannot set either, so when
- * keys are needed and none came, the start message must offer one as its `token` parameter: the
- * check is returned for then.
+ * The credential a phone stream offers at its upgrade (docs/telephony.md#authentication): the
+ * agent paths' (`?token=`, an Authorization header) or Telnyx's stream auth token header. Carriers
+ * often cannot send one there; the start message's `token` parameter is checked then instead.
  */
-export async function phoneAuthorization(
-  authorizes: (credential: string | undefined) => Promise<boolean>,
-  request: IncomingMessage,
-  url: URL,
-): Promise<((credential: string | undefined) => Promise<boolean>) | false | undefined> {
+export function phoneCredential(request: IncomingMessage, url: URL): string | undefined {
   const header = request.headers['x-telnyx-streaming-auth-token'];
-  const offered = offeredCredential(request, url) ?? (typeof header === 'string' ? header : undefined);
-  if (offered !== undefined) return (await authorizes(offered)) ? undefined : false;
-  return (await authorizes(undefined)) ? undefined : authorizes;
+  return offeredCredential(request, url) ?? (typeof header === 'string' ? header : undefined);
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../core/logger.js';
+import { createLogger, logFormat } from '../core/logger.js';
 import type { Logger } from '../core/logger.js';
 import { loadServerConfig } from './config.js';
 import type { ServerConfig } from './config.js';
@@ -30,7 +30,7 @@ export interface Parley {
 /** Starts a complete Parley: engines chosen by what is installed, cloud providers, the server. */
 export async function startParley(options: { env?: Env; overrides?: Partial<ServerConfig>; logger?: Logger; store?: Store } = {}): Promise<Parley> {
   const env = options.env ?? process.env;
-  const logger = options.logger ?? createLogger(env['PARLEY_LOG_LEVEL']);
+  const logger = options.logger ?? createLogger(env['PARLEY_LOG_LEVEL'], logFormat(env));
   const config: ServerConfig = { ...loadServerConfig(env), ...options.overrides };
   if (config.webDir === undefined && existsSync(BUILT_WEB_DIR)) config.webDir = BUILT_WEB_DIR;
   const neural = loadNeuralFactories(env, logger);

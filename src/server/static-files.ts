@@ -17,11 +17,22 @@ const TYPES: Record<string, string> = {
 /** Serves the built web page; false when the request is not for a file under `root`. */
 export async function serveStatic(root: string, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+  } catch {
+    // A malformed escape (`/%E0`) names no file: the caller answers 404.
+    return false;
+  }
   const relative = normalize(pathname === '/' ? '/index.html' : pathname);
-  const file = join(root, relative);
+  let file = join(root, relative);
   if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) return false;
-  const info = await stat(file).catch(() => undefined);
+  let info = await stat(file).catch(() => undefined);
+  if (info === undefined && relative === `${sep}favicon.ico`) {
+    // Browsers and tools ask for /favicon.ico whatever the page links; the page's icon is an SVG.
+    file = join(root, 'favicon.svg');
+    info = await stat(file).catch(() => undefined);
+  }
   if (info === undefined || !info.isFile()) return false;
   response.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',

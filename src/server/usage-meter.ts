@@ -9,7 +9,9 @@ import type { Principal } from './access.js';
  * and turned into one usage record when it ends (docs/protocol-decisions.md#usage).
  */
 export class UsageMeter {
-  readonly startedAt = Date.now();
+  /** `startedAt`: when the connection opened (a phone call's meter is made at its start message). */
+  constructor(readonly startedAt = Date.now()) {}
+
   /** Decoded samples at the listen rate: seconds whatever the client's encoding. */
   private audioInSamples = 0;
   private audioOutBytes = 0;

@@ -2,7 +2,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { WarningNotice } from '../protocol/errors.js';
 import type { FunctionDefinition, HistoryItem } from '../protocol/agent-config.js';
 import type { ServerEvent } from '../protocol/server-events.js';
-import type { ChatMessage, ThinkProvider, ToolCall, ToolDefinition } from '../think/types.js';
+import type { ChatMessage, ThinkEvent, ThinkProvider, ToolCall, ToolDefinition } from '../think/types.js';
 import { functionCallMessages } from './conversation.js';
 import type { FunctionCalls } from './function-calls.js';
 import type { LatencyTracker } from './latency.js';
@@ -20,6 +20,11 @@ export interface ResponseDeps {
   openUtterance(callbacks: UtteranceCallbacks): Utterance;
   functionCalls: FunctionCalls;
   latency: LatencyTracker;
+  /**
+   * An eager reply (docs/turn-taking.md#eager-replies): it thinks at once, but says nothing,
+   * emits nothing and runs no function until `confirm()`; `interrupt()` throws it away.
+   */
+  held?: boolean;
   /** Adds what the user heard (and completed calls) to the conversation, in order. */
   commit(items: HistoryItem[]): void;
   /** Said once when a function call round runs past `afterMs` (docs/turn-taking.md#no-dead-air-during-slow-tools). */
@@ -28,7 +33,14 @@ export interface ResponseDeps {
 
 /** Where a response's words come from: the LLM, or fixed text (greeting, InjectAgentMessage). */
 export type ResponseSource =
-  | { kind: 'think'; providers: readonly ThinkProvider[]; messages: ChatMessage[]; functions: readonly FunctionDefinition[] }
+  | {
+      kind: 'think';
+      providers: readonly ThinkProvider[];
+      messages: ChatMessage[];
+      functions: readonly FunctionDefinition[];
+      /** Calls the reply starts with, run before the LLM is asked (a phone keypad entry's function, docs/telephony.md#dtmf). */
+      calls?: readonly ToolCall[];
+    }
   | { kind: 'text'; text: string };
 
 /** `sentence`: the utterance's number for it, by which its heard text comes back (none if it was never queued). */
@@ -44,13 +56,48 @@ export class AgentResponse {
   private utterance: Utterance | undefined;
   private committed = false;
   private fillerSaid = false;
+  private latency: LatencyTracker;
+  private speaking: (() => void) | undefined;
+  /** Output waiting for confirm() while the reply is held: sentences, events, and the kinds of tokens seen. */
+  private held: { sentences: string[]; events: ServerEvent[]; tokens: Set<'text' | 'tool' | 'thinking'>; release: Promise<void>; open: () => void } | undefined;
   readonly done: Promise<void>;
 
   constructor(
     private readonly deps: ResponseDeps,
     source: ResponseSource,
   ) {
+    this.latency = deps.latency;
+    if (deps.held === true) {
+      let open = (): void => undefined;
+      const release = new Promise<void>((resolve) => (open = resolve));
+      this.held = { sentences: [], events: [], tokens: new Set(), release, open };
+    }
     this.done = this.run(source);
+  }
+
+  /**
+   * The turn an eager reply was thought for is confirmed: what it held goes out now, in order,
+   * and its latency is measured on the turn's own tracker (from the end of the turn).
+   */
+  confirm(latency: LatencyTracker): void {
+    const held = this.held;
+    if (held === undefined || this.abort.signal.aborted) return;
+    this.held = undefined;
+    this.latency = latency;
+    for (const kind of held.tokens) latency.token(kind);
+    for (const event of held.events) this.deps.emit(event);
+    for (const sentence of held.sentences) this.say(sentence);
+    held.open();
+  }
+
+  /** `callback` runs when the reply's first audio goes out. */
+  onSpeaking(callback: () => void): void {
+    this.speaking = callback;
+  }
+
+  /** Resolves at once, or when a held reply is confirmed or thrown away. */
+  private released(): Promise<void> {
+    return this.held?.release ?? Promise.resolve();
   }
 
   get finished(): boolean {
@@ -66,7 +113,9 @@ export class AgentResponse {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
     this.utterance?.interrupt();
-    this.deps.functionCalls.cancelPending();
+    // A held reply announced no call; the client's pending ones belong to another reply.
+    if (this.held === undefined) this.deps.functionCalls.cancelPending();
+    this.held?.open();
     this.commit();
   }
 
@@ -79,6 +128,7 @@ export class AgentResponse {
       } else {
         await this.think(source);
       }
+      await this.released();
       const outcome = await utterance.end();
       if (outcome === 'done' && utterance.started) this.deps.emit({ type: 'AgentAudioDone' });
     } catch (err) {
@@ -89,12 +139,16 @@ export class AgentResponse {
     } finally {
       this.abort.abort();
       this.commit();
-      if (this.deps.latency.hasAudio) this.deps.emit({ type: 'LatencyReport', latency: this.deps.latency.report() });
+      if (this.latency.hasAudio) this.deps.emit({ type: 'LatencyReport', latency: this.latency.report() });
     }
   }
 
   private say(sentence: string): void {
-    this.deps.latency.sentence();
+    if (this.held !== undefined) {
+      this.held.sentences.push(sentence);
+      return;
+    }
+    this.latency.sentence();
     this.entries.push({ kind: 'sentence', text: sentence, sentence: this.utterance?.say(sentence), heard: '' });
   }
 
@@ -104,24 +158,27 @@ export class AgentResponse {
     let messages = source.messages;
     for (let round = 0; !signal.aborted; round++) {
       const splitter = new SentenceSplitter();
-      const calls: ToolCall[] = [];
+      const calls: ToolCall[] = round === 0 ? [...(source.calls ?? [])] : [];
       let text = '';
       const request = { messages, tools: round < MAX_TOOL_ROUNDS ? tools : [], signal };
-      for await (const event of thinkWithFallback(source.providers, request, (notice) => this.deps.warn(notice))) {
+      // A first round with calls already made runs them without asking the LLM.
+      const events: AsyncIterable<ThinkEvent> | ThinkEvent[] = calls.length > 0 ? [] : thinkWithFallback(source.providers, request, (notice) => this.deps.warn(notice));
+      for await (const event of events) {
+        this.token(event.type === 'tool_call' ? 'tool' : event.type);
         if (event.type === 'text') {
-          this.deps.latency.token('text');
           text += event.text;
           for (const sentence of splitter.push(event.text)) this.say(sentence);
         } else if (event.type === 'thinking') {
-          this.deps.latency.token('thinking');
-          this.deps.emit({ type: 'AgentThinking', content: event.text });
+          this.emit({ type: 'AgentThinking', content: event.text });
         } else {
-          this.deps.latency.token('tool');
           calls.push(event.call);
         }
       }
       for (const sentence of splitter.flush()) this.say(sentence);
       if (calls.length === 0 || signal.aborted) return;
+      // A held reply calls no function: the endpoint may act on it, and the turn may never come.
+      await this.released();
+      if (signal.aborted) return;
       const records = await this.withFiller(this.deps.functionCalls.run(calls, source.functions, signal));
       if (signal.aborted) return;
       const item: HistoryItem = { kind: 'functions', calls: records };
@@ -130,6 +187,16 @@ export class AgentResponse {
       const [assistant, ...results] = functionCallMessages(records);
       messages = [...messages, { ...(assistant as Extract<ChatMessage, { role: 'assistant' }>), content: text }, ...results];
     }
+  }
+
+  private token(kind: 'text' | 'tool' | 'thinking'): void {
+    if (this.held !== undefined) this.held.tokens.add(kind);
+    else this.latency.token(kind);
+  }
+
+  private emit(event: ServerEvent): void {
+    if (this.held !== undefined) this.held.events.push(event);
+    else this.deps.emit(event);
   }
 
   /**
@@ -155,8 +222,9 @@ export class AgentResponse {
     return {
       sentenceStarts: (text) => this.deps.emit({ type: 'ConversationText', role: 'assistant', content: text }),
       firstAudio: () => {
-        this.deps.latency.audio();
-        this.deps.emit({ type: 'AgentStartedSpeaking', ...this.deps.latency.startedSpeaking() });
+        this.latency.audio();
+        this.speaking?.();
+        this.deps.emit({ type: 'AgentStartedSpeaking', ...this.latency.startedSpeaking() });
       },
       heard: (text, sentence) => {
         // By number, not position: a sentence that made no audio is never heard, and must not shift the rest.

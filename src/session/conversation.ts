@@ -57,9 +57,12 @@ export class Conversation {
     return this.items;
   }
 
-  /** Chat messages for the next LLM request, oldest history dropped past contextLength. */
-  toMessages(): ChatMessage[] {
-    const messages = this.items.flatMap(itemMessages);
+  /**
+   * Chat messages for the next LLM request, oldest history dropped past contextLength; with
+   * `next`, as they will be once it is added (an eager reply thinks before its turn is added).
+   */
+  toMessages(next?: HistoryItem): ChatMessage[] {
+    const messages = (next === undefined ? this.items : [...this.items, next]).flatMap(itemMessages);
     const kept = this.trim(messages);
     return this.prompt === '' ? kept : [{ role: 'system', content: this.prompt }, ...kept];
   }

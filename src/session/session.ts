@@ -1,18 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { ProtocolError } from '../protocol/errors.js';
 import type { WarningNotice } from '../protocol/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProviderContext } from '../core/provider-context.js';
 import type { Providers } from './provider-registry.js';
-import type { AgentConfig, HistoryItem, ThinkSettings } from '../protocol/agent-config.js';
+import type { AgentConfig, HistoryItem, ListenSettings, ThinkSettings } from '../protocol/agent-config.js';
 import { cutText } from '../protocol/limits.js';
 import type { ClientLimits } from '../protocol/limits.js';
 import { normalizeListen, normalizeSpeak, normalizeThink } from '../protocol/normalize.js';
 import type { ClientMessage } from '../protocol/parse.js';
 import type { ServerEvent } from '../protocol/server-events.js';
+import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
 import type { ListenProvider, ListenStream } from '../listen/types.js';
-import type { ThinkProvider } from '../think/types.js';
+import type { ChatMessage, ThinkProvider } from '../think/types.js';
 import { AgentResponse } from './agent-response.js';
-import type { ResponseSource } from './agent-response.js';
+import type { ResponseDeps, ResponseSource } from './agent-response.js';
+import { allowed } from './agent-state.js';
+import type { AgentStateName } from './agent-state.js';
 import { Conversation } from './conversation.js';
 import { FunctionCalls } from './function-calls.js';
 import { outboundGuard } from '../providers/outbound.js';
@@ -21,7 +25,7 @@ import { LatencyTracker } from './latency.js';
 import { SpeakChain } from './speak-chain.js';
 import { Utterance } from './utterance.js';
 import type { AudioEncoder, PlayoutClockLike } from './utterance.js';
-import { isBackchannel, looksUnfinished, resolveTurnTaking, voicedMs } from './turn-taking.js';
+import { interruptingWords, looksUnfinished, resolveTurnTaking, voicedMs } from './turn-taking.js';
 import type { TurnTaking } from './turn-taking.js';
 
 /** The session's link to its client; the server encodes events for the client's dialect. */
@@ -66,6 +70,10 @@ export interface SessionDeps {
   /** The server's turn-taking defaults (PARLEY_* env); `agent.listen.provider` may override each. */
   turnTaking: TurnTaking;
   onTurn?(latency: { totalMs?: number }): void;
+  /** Each change of the agent's state (src/session/agent-state.ts). */
+  onAgentState?(state: AgentStateName): void;
+  /** The client asked for `InterimTranscript` events (docs/protocol-decisions.md#interim-transcripts). */
+  interimTranscripts?: boolean;
   /** LLM tokens a think provider reported using. */
   onTokens?(tokens: { inputTokens: number; outputTokens: number }): void;
 }
@@ -78,6 +86,28 @@ interface Hold {
   text: string;
   /** Resumes the agent when no interrupting words came in time. */
   timer: NodeJS.Timeout;
+}
+
+/**
+ * The agent's state (src/session/agent-state.ts); a sound that may interrupt is held only while
+ * the agent responds.
+ */
+type AgentState = { name: 'idle' | 'user_speaking' } | { name: 'thinking' | 'speaking'; hold: Hold | undefined };
+
+/** An open listener: its stream, the turn-taking rules of its settings, and whether its user is mid-utterance. */
+interface ListenSlot {
+  provider: ListenProvider;
+  stream: ListenStream;
+  rules: TurnTaking;
+  speaking: boolean;
+}
+
+/** A reply thought before its turn ended, on the words heard so far (docs/turn-taking.md#eager-replies). */
+interface Eager {
+  text: string;
+  messages: ChatMessage[];
+  providers: readonly ThinkProvider[];
+  response: AgentResponse;
 }
 
 type InjectBehavior = 'default' | 'queue' | 'interrupt';
@@ -93,15 +123,21 @@ export class Session {
   private think: ThinkProvider[] = [];
   private thinkSettings: ThinkSettings;
   private speak: SpeakChain;
-  private listenProvider: ListenProvider | undefined;
-  private listen: ListenStream | undefined;
+  /** The listener the user's audio goes to. */
+  private listen: ListenSlot | undefined;
+  /** An UpdateListen's listener, waiting for the utterance in flight to end on the old one. */
+  private incomingListen: ListenSlot | undefined;
+  private state: AgentState = { name: 'idle' };
+  /** The reply holding the floor, or the last one (an interrupted reply stays until it has wound up). */
   private current: AgentResponse | undefined;
   private readonly queued: ResponseSource[] = [];
-  private userSpeaking = false;
   private rules: TurnTaking;
-  private hold: Hold | undefined;
   /** A user turn that plainly goes on, waiting unfinishedHoldMs for the rest (docs/turn-taking.md#cut-off-protection). */
   private unfinished: { text: string; latency: LatencyTracker; timer: NodeJS.Timeout | undefined } | undefined;
+  private eager: Eager | undefined;
+  /** The listener's latest interim transcript of the utterance in flight, and the silence after it (audio ms). */
+  private interim = '';
+  private silenceMs = 0;
   private closed = false;
   /** Aborted at close: ends server-side function calls still running. */
   private readonly closing = new AbortController();
@@ -133,7 +169,7 @@ export class Session {
 
   /** Opens the listener (throws FAILED_TO_START_LISTENING) and preloads the context. */
   async start(): Promise<void> {
-    await this.openListen();
+    this.useListen(await this.openListen(this.deps.config.listen));
     for (const item of this.contextToPreload()) this.conversation.add(item);
   }
 
@@ -164,6 +200,11 @@ export class Session {
     else decoded.then((samples) => this.decoded(samples), (err: unknown) => this.audioFailed(err));
   }
 
+  /** The agent's state now (src/session/agent-state.ts). */
+  get agentState(): AgentStateName {
+    return this.state.name;
+  }
+
   /** A client's audio that does not decode ends the session (docs/protocol-decisions.md#compressed-audio). */
   private audioFailed(err: unknown): void {
     if (this.closed) return;
@@ -177,9 +218,12 @@ export class Session {
 
   private decoded(samples: Int16Array): void {
     if (this.closed || samples.length === 0) return;
-    this.listen?.write(samples);
-    if (this.hold === undefined) return;
-    this.hold.voicedMs += voicedMs(samples);
+    this.listen?.stream.write(samples);
+    const voiced = voicedMs(samples);
+    this.watchSilence(voiced, (samples.length * 1000) / LISTEN_SAMPLE_RATE);
+    const hold = this.heldSound();
+    if (hold === undefined) return;
+    hold.voicedMs += voiced;
     this.checkHold();
   }
 
@@ -233,7 +277,7 @@ export class Session {
         return;
       }
       case 'ForceEndTurn':
-        if (this.listen?.forceEndTurn() !== true) {
+        if (this.listen?.stream.forceEndTurn() !== true) {
           this.warn({ code: 'FORCE_END_TURN_UNSUPPORTED', description: 'ForceEndTurn needs a listen provider that supports it (Flux); ignored' });
         }
         return;
@@ -245,12 +289,15 @@ export class Session {
     this.closed = true;
     this.closing.abort();
     this.queued.length = 0;
-    clearTimeout(this.hold?.timer);
+    clearTimeout(this.heldSound()?.timer);
     clearTimeout(this.unfinished?.timer);
+    this.dropEager();
     this.current?.interrupt();
     this.current = undefined;
-    this.listen?.close();
-    this.listenProvider?.close?.();
+    for (const slot of [this.listen, this.incomingListen]) {
+      slot?.stream.close();
+      slot?.provider.close?.();
+    }
     for (const provider of this.think) provider.close?.();
     this.speak.close();
     this.deps.audio.close();
@@ -278,6 +325,23 @@ export class Session {
   private fail(error: ProtocolError): void {
     if (this.closed) return;
     this.deps.io.fatal(error);
+  }
+
+  /**
+   * The one place the agent's state changes. Leaving a response's states ends a held sound's
+   * wait; a transition outside the table is a bug, logged and taken all the same.
+   */
+  private enter(name: AgentStateName): void {
+    const from = this.state;
+    if (from.name === name) return;
+    if (!allowed(from.name, name)) this.deps.logger.error({ from: from.name, to: name }, 'agent state: transition outside the table');
+    if ('hold' in from && from.hold !== undefined) clearTimeout(from.hold.timer);
+    this.state = name === 'thinking' || name === 'speaking' ? { name, hold: undefined } : { name };
+    this.deps.onAgentState?.(name);
+  }
+
+  private heldSound(): Hold | undefined {
+    return 'hold' in this.state ? this.state.hold : undefined;
   }
 
   private contextToPreload(): HistoryItem[] {
@@ -308,66 +372,105 @@ export class Session {
     return new SpeakChain(voices, (notice) => this.warn(notice));
   }
 
-  private async openListen(settings = this.deps.config.listen): Promise<void> {
+  /** A listener for these settings, its events tied to it: a retired listener's events are ignored. */
+  private async openListen(settings: ListenSettings): Promise<ListenSlot> {
     const rules = resolveTurnTaking(settings.provider, this.deps.turnTaking);
     checkSteeredUrls({ listen: settings }, outboundGuard(this.deps.env));
     const provider = this.deps.providers.listen.lookup(settings)(settings, this.context);
-    let stream: ListenStream;
+    const slot: Partial<ListenSlot> & { speaking: boolean } = { provider, rules, speaking: false };
+    const live = (): boolean => !this.closed && this.listen === slot;
     try {
-      stream = await provider.open({
-        speechStarted: () => this.onSpeechStarted(),
-        interim: (text) => this.onInterim(text),
-        endOfTurn: (text) => this.onEndOfTurn(text),
-        failed: (error) => this.fail(new ProtocolError('ASR_CONNECTION_CLOSED', `${error.provider}: ${error.message}`)),
+      slot.stream = await provider.open({
+        speechStarted: () => {
+          if (!live()) return;
+          slot.speaking = true;
+          this.onSpeechStarted();
+        },
+        interim: (text) => {
+          if (live()) this.onInterim(text);
+        },
+        endOfTurn: (text, speechEndedAt) => {
+          if (!live()) return;
+          slot.speaking = false;
+          // An UpdateListen waited for this utterance to end on the listener it started on.
+          this.takeIncomingListen();
+          this.onEndOfTurn(text, speechEndedAt);
+        },
+        failed: (error) => {
+          if (live() || (!this.closed && this.incomingListen === slot)) this.fail(new ProtocolError('ASR_CONNECTION_CLOSED', `${error.provider}: ${error.message}`));
+        },
       });
     } catch (err) {
       provider.close?.();
       throw new ProtocolError('FAILED_TO_START_LISTENING', `${provider.label} could not start: ${(err as Error).message}`);
     }
-    const previous = { provider: this.listenProvider, stream: this.listen };
-    this.listenProvider = provider;
-    this.listen = stream;
-    this.rules = rules;
-    previous.stream?.close();
-    previous.provider?.close?.();
+    return slot as ListenSlot;
+  }
+
+  private useListen(slot: ListenSlot): void {
+    const previous = this.listen;
+    this.listen = slot;
+    this.rules = slot.rules;
+    this.interim = '';
+    previous?.stream.close();
+    previous?.provider.close?.();
+  }
+
+  private takeIncomingListen(): void {
+    const incoming = this.incomingListen;
+    if (incoming === undefined) return;
+    this.incomingListen = undefined;
+    this.useListen(incoming);
   }
 
   private onSpeechStarted(): void {
     // One sound is held once, should a listener report its start twice.
-    if (this.hold !== undefined) return;
-    this.userSpeaking = true;
+    if (this.heldSound() !== undefined) return;
+    // The user goes on: a reply thought on what came before is thrown away.
+    this.dropEager();
+    this.interim = '';
+    this.silenceMs = 0;
     // The user goes on with a turn that was waiting for its rest.
     clearTimeout(this.unfinished?.timer);
     if (this.unfinished !== undefined) this.unfinished.timer = undefined;
-    if (this.agentBusy) {
+    const state = this.state;
+    if ('hold' in state) {
       // The agent falls silent at the onset, so it is heard to stop at once; whether it stops for
       // good waits on the sound's length and words (docs/turn-taking.md#false-interruptions).
       this.deps.audio.clock.pause();
-      this.hold = { voicedMs: 0, text: '', timer: setTimeout(() => this.deps.audio.clock.resume(), this.rules.falseInterruptionMs) };
+      state.hold = { voicedMs: 0, text: '', timer: setTimeout(() => this.deps.audio.clock.resume(), this.rules.falseInterruptionMs) };
       return;
     }
+    this.enter('user_speaking');
     this.emit({ type: 'UserStartedSpeaking' });
     this.bargeIn();
   }
 
   private onInterim(text: string): void {
-    if (this.hold === undefined) return;
-    this.hold.text = text;
+    if (this.eager !== undefined && text.trim() !== this.eager.text) this.dropEager();
+    this.interim = text.trim();
+    // Only once the user holds the floor: a sound held while the agent speaks may be no turn at all.
+    if (this.deps.interimTranscripts === true && this.state.name === 'user_speaking' && this.interim !== '') {
+      this.emit({ type: 'InterimTranscript', role: 'user', content: this.interim });
+    }
+    const hold = this.heldSound();
+    if (hold === undefined) return;
+    hold.text = text;
     this.checkHold();
   }
 
   /**
-   * A sound long enough, with words that are not only a backchannel, interrupts the agent; so does
-   * one that goes on past the sustained length, words or not (docs/turn-taking.md).
+   * A sound long enough, with enough words that are not backchannels, interrupts the agent; so
+   * does one that goes on past the sustained length, words or not (docs/turn-taking.md).
    */
   private interrupts(hold: Hold, text: string): boolean {
-    const { minInterruptionMs, sustainedInterruptionMs, backchannels } = this.rules;
+    const { minInterruptionMs, minInterruptionWords, sustainedInterruptionMs, backchannels } = this.rules;
     if (sustainedInterruptionMs > 0 && hold.voicedMs >= sustainedInterruptionMs) return true;
-    return hold.voicedMs >= minInterruptionMs && text.trim() !== '' && !isBackchannel(text, backchannels);
+    return hold.voicedMs >= minInterruptionMs && interruptingWords(text, backchannels) >= minInterruptionWords;
   }
 
   private checkHold(): void {
-    const hold = this.hold;
+    const hold = this.heldSound();
     if (hold !== undefined && this.interrupts(hold, hold.text)) this.endHold(true);
   }
 
@@ -377,11 +480,12 @@ export class Session {
    * (after the interrupt, which drops those of the reply).
    */
   private endHold(interrupted: boolean): void {
-    const hold = this.hold;
-    if (hold === undefined) return;
-    this.hold = undefined;
-    clearTimeout(hold.timer);
+    const state = this.state;
+    if (!('hold' in state) || state.hold === undefined) return;
+    clearTimeout(state.hold.timer);
+    state.hold = undefined;
     if (interrupted) {
+      this.enter('user_speaking');
       this.emit({ type: 'UserStartedSpeaking' });
       this.bargeIn();
     }
@@ -394,13 +498,12 @@ export class Session {
     this.current?.interrupt();
   }
 
-  private onEndOfTurn(text: string): void {
-    this.userSpeaking = false;
-    const hold = this.hold;
+  private onEndOfTurn(text: string, speechEndedAt: number): void {
+    const hold = this.heldSound();
     if (hold !== undefined) {
       // A false interruption or a backchannel while the agent responds is no turn: no reply, no
       // History, and no NO_SPEECH_RECOGNIZED, as the client never saw UserStartedSpeaking.
-      const noTurn = this.agentBusy && !this.interrupts(hold, text);
+      const noTurn = !this.interrupts(hold, text);
       this.endHold(!noTurn);
       if (noTurn) return;
     }
@@ -408,12 +511,16 @@ export class Session {
     this.unfinished = undefined;
     clearTimeout(pending?.timer);
     const content = [pending?.text ?? '', text.trim()].filter((part) => part !== '').join(' ');
-    const latency = pending?.latency ?? new LatencyTracker();
+    // Latency counts from the end of this speech (of its last part, for a turn that went on).
+    const latency = new LatencyTracker(speechEndedAt);
     if (content !== '' && this.rules.unfinishedHoldMs > 0 && looksUnfinished(content)) {
+      this.dropEager();
       this.unfinished = { text: content, latency, timer: setTimeout(() => this.finishUnfinished(), this.rules.unfinishedHoldMs) };
       return;
     }
     if (content !== '') return this.userSaid(content, latency);
+    this.dropEager();
+    if (this.state.name === 'user_speaking') this.enter('idle');
     // The turn is over without words: no reply comes, and the client must not wait for one
     // (docs/protocol-decisions.md#an-utterance-without-words).
     this.warn({
@@ -437,50 +544,100 @@ export class Session {
     this.emit({ type: 'ConversationText', role: 'user', content });
     const item: HistoryItem = { kind: 'text', role: 'user', content };
     this.emit({ type: 'History', item });
+    const eager = this.eager;
+    this.eager = undefined;
+    // The eager reply stands if it was thought on this very request: the same words after the same history, to the same LLM.
+    const confirmed = eager !== undefined && eager.text === content && eager.providers === this.think && sameMessages(eager.messages, this.conversation.toMessages(item));
     this.conversation.add(item);
-    this.respond(this.thinkSource(), latency);
+    if (eager === undefined) return this.respond(this.thinkSource(), latency);
+    if (!confirmed) {
+      eager.response.interrupt();
+      return this.respond(this.thinkSource(), latency);
+    }
+    this.queued.length = 0;
+    this.adopt(eager.response, latency);
+    eager.response.confirm(latency);
   }
 
-  private thinkSource(): ResponseSource {
-    return {
-      kind: 'think',
-      providers: this.think,
-      messages: this.conversation.toMessages(),
-      functions: this.thinkSettings.functions,
+  private thinkSource(messages = this.conversation.toMessages()): Extract<ResponseSource, { kind: 'think' }> {
+    return { kind: 'think', providers: this.think, messages, functions: this.thinkSettings.functions };
+  }
+
+  private responseDeps(latency: LatencyTracker, held: boolean): ResponseDeps {
+    const deps: ResponseDeps = {
+      emit: (event) => this.emit(event),
+      warn: (notice) => this.warn(notice),
+      fail: (error) => this.fail(error),
+      openUtterance: (callbacks) => new Utterance(this.speak, this.deps.audio.encoder, this.deps.audio.clock, callbacks, this.deps.synthesisAheadMs),
+      functionCalls: this.functionCalls,
+      latency,
+      held,
+      commit: (items) => {
+        for (const item of items) this.conversation.add(item);
+      },
+      ...(this.rules.filler !== '' && this.rules.fillerAfterMs > 0 ? { filler: { text: this.rules.filler, afterMs: this.rules.fillerAfterMs } } : {}),
     };
+    return deps;
   }
 
   /** Starts a response, replacing the current one (whose heard part is committed first). */
   private respond(source: ResponseSource, latency: LatencyTracker): void {
     if (this.closed) return;
+    this.dropEager();
     this.current?.interrupt();
-    const response = new AgentResponse(
-      {
-        emit: (event) => this.emit(event),
-        warn: (notice) => this.warn(notice),
-        fail: (error) => this.fail(error),
-        openUtterance: (callbacks) => new Utterance(this.speak, this.deps.audio.encoder, this.deps.audio.clock, callbacks, this.deps.synthesisAheadMs),
-        functionCalls: this.functionCalls,
-        latency,
-        commit: (items) => {
-          for (const item of items) this.conversation.add(item);
-        },
-        ...(this.rules.filler !== '' && this.rules.fillerAfterMs > 0 ? { filler: { text: this.rules.filler, afterMs: this.rules.fillerAfterMs } } : {}),
-      },
-      source,
-    );
+    this.adopt(new AgentResponse(this.responseDeps(latency, false), source), latency);
+  }
+
+  /** `response` takes the floor: the agent thinks, speaks at its first audio, and is idle (or the next queued message starts) when it ends. */
+  private adopt(response: AgentResponse, latency: LatencyTracker): void {
     this.current = response;
+    this.enter('thinking');
+    response.onSpeaking(() => {
+      if (this.current === response && this.state.name === 'thinking') this.enter('speaking');
+    });
     void response.done.then(() => {
       this.deps.onTurn?.(latency.report());
       if (this.current !== response) return;
       this.current = undefined;
+      if (this.state.name !== 'thinking' && this.state.name !== 'speaking') return;
+      if (this.heldSound() !== undefined) {
+        // The reply ended of itself while a sound was held: the sound is an ordinary turn.
+        this.deps.audio.clock.resume();
+        this.enter('user_speaking');
+        this.emit({ type: 'UserStartedSpeaking' });
+        return;
+      }
+      this.enter('idle');
       const next = this.queued.shift();
       if (next !== undefined) this.respond(next, new LatencyTracker());
     });
   }
 
-  private get agentBusy(): boolean {
-    return this.current !== undefined && !this.current.finished;
+  /**
+   * Counts the silence after the user's words, in audio time, and starts an eager reply once it
+   * is long enough; a voiced frame means the user goes on, and throws the eager reply away.
+   */
+  private watchSilence(voiced: number, ms: number): void {
+    if (this.state.name !== 'user_speaking' || this.listen?.speaking !== true) return;
+    if (voiced > 0) {
+      this.silenceMs = 0;
+      this.dropEager();
+      return;
+    }
+    this.silenceMs += ms;
+    const { eagerReplyMs, unfinishedHoldMs } = this.rules;
+    if (eagerReplyMs === 0 || this.silenceMs < eagerReplyMs || this.eager !== undefined || this.interim === '') return;
+    // A turn that plainly goes on is waited for anyway (cut-off protection), and so is a pending one.
+    if (this.unfinished !== undefined || (unfinishedHoldMs > 0 && looksUnfinished(this.interim))) return;
+    const item: HistoryItem = { kind: 'text', role: 'user', content: this.interim };
+    const source = this.thinkSource(this.conversation.toMessages(item));
+    this.eager = { text: this.interim, messages: source.messages, providers: this.think, response: new AgentResponse(this.responseDeps(new LatencyTracker(), true), source) };
+  }
+
+  private dropEager(): void {
+    const eager = this.eager;
+    this.eager = undefined;
+    eager?.response.interrupt();
   }
 
   /** An injected text within its limit (docs/protocol-decisions.md#message-limits); a cut is reported. */
@@ -495,14 +652,15 @@ export class Session {
       this.emit({ type: 'InjectionRefused', message: why });
       this.warn({ code, description: why });
     };
-    if (behavior !== 'interrupt' && this.userSpeaking) {
+    const responding = this.state.name === 'thinking' || this.state.name === 'speaking';
+    if (behavior !== 'interrupt' && this.state.name === 'user_speaking') {
       return refuse('INJECT_AGENT_MESSAGE_DURING_USER_SPEECH', 'The user is speaking; the agent message was not injected');
     }
     const source: ResponseSource = { kind: 'text', text };
-    if (behavior === 'default' && this.agentBusy) {
+    if (behavior === 'default' && responding) {
       return refuse('INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', 'The agent is responding; the agent message was not injected');
     }
-    if (behavior === 'queue' && this.agentBusy) {
+    if (behavior === 'queue' && responding) {
       const max = this.deps.limits.maxQueuedInjections;
       if (this.queued.length >= max) {
         return refuse('INJECT_AGENT_MESSAGE_DURING_AGENT_SPEECH', `The agent is responding and ${max} agent messages are already queued; the agent message was not injected`);
@@ -512,6 +670,18 @@ export class Session {
     }
     this.queued.length = 0;
     this.respond(source, new LatencyTracker());
+  }
+
+  /**
+   * Calls one of the agent's server-side functions for the user, as if the LLM had called it: the
+   * user takes the floor, the call runs, and the LLM replies to its result (a phone keypad entry
+   * with `agent.dtmf`, docs/telephony.md#dtmf).
+   */
+  callFunction(name: string, args: string): void {
+    if (this.closed) return;
+    this.finishUnfinished();
+    this.bargeIn();
+    this.respond({ ...this.thinkSource(), calls: [{ id: `call_${randomUUID()}`, name, arguments: args }] }, new LatencyTracker());
   }
 
   private injectUser(content: string): void {
@@ -545,16 +715,36 @@ export class Session {
   }
 
   /**
-   * One rule for swapping a stage (UpdateThink, UpdateSpeak): the reply in flight finishes with
-   * the providers it started with, tool rounds included, and they are closed once it is done;
-   * the next reply uses the new ones.
+   * One rule for swapping a stage (UpdateThink, UpdateSpeak, UpdateListen): what is in flight
+   * finishes with the stage it started with, which is closed once that is done; what starts next
+   * uses the new one. For think and speak what is in flight is the reply, tool rounds included
+   * (and an eager reply, which is thrown away: it was thought by the old LLM).
    */
   private retireAfterReply(close: () => void): void {
+    this.dropEager();
     void (this.current?.done ?? Promise.resolve()).then(close);
   }
 
+  /**
+   * For listen, what is in flight is the user's utterance: it ends on the listener that heard it
+   * start, and the new listener gets the audio from then on.
+   */
   private async updateListen(raw: Parameters<typeof normalizeListen>[0]): Promise<void> {
-    await this.openListen(normalizeListen(raw));
+    const slot = await this.openListen(normalizeListen(raw));
+    if (this.closed) {
+      slot.stream.close();
+      slot.provider.close?.();
+      return;
+    }
+    const waiting = this.incomingListen;
+    waiting?.stream.close();
+    waiting?.provider.close?.();
+    this.incomingListen = slot;
+    if (this.listen?.speaking !== true) this.takeIncomingListen();
     this.emit({ type: 'ListenUpdated' });
   }
+}
+
+function sameMessages(a: readonly ChatMessage[], b: readonly ChatMessage[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -8,6 +8,11 @@ import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
 export interface TurnTaking {
   /** Voiced audio the user's sound must go on for after its reported start before it can interrupt; 0: any sound with words. */
   minInterruptionMs: number;
+  /**
+   * Words, other than backchannels, a sound must have before it interrupts on words: an open
+   * language model hears a hum or a cough as one short word ("mm-hmm" as "you", a cough as "the").
+   */
+  minInterruptionWords: number;
   /** How long a paused agent waits for the words of a possible interruption before it resumes. */
   falseInterruptionMs: number;
   /**
@@ -24,24 +29,34 @@ export interface TurnTaking {
   filler: string;
   /** Extra silence waited after a turn that plainly goes on ("and", "my number is", digits); 0: none. */
   unfinishedHoldMs: number;
+  /**
+   * Silence after the user's words at which an eager reply starts thinking on the latest interim
+   * transcript, its output held until the turn ends with the same words; 0: off.
+   */
+  eagerReplyMs: number;
 }
 
 export const DEFAULT_TURN_TAKING: TurnTaking = {
   minInterruptionMs: 250,
+  minInterruptionWords: 2,
   falseInterruptionMs: 1500,
   sustainedInterruptionMs: 700,
   backchannels: ['mm-hmm', 'mhm', 'uh-huh', 'yeah', 'okay', 'ok', 'right'],
   fillerAfterMs: 1500,
   filler: 'One moment.',
   unfinishedHoldMs: 1000,
+  // Off: each pause inside a turn would cost an LLM request, and the local recognizer's final
+  // transcript seldom equals its interim (docs/turn-taking.md#eager-replies).
+  eagerReplyMs: 0,
 };
 
-const MS_FIELDS: readonly { key: 'minInterruptionMs' | 'falseInterruptionMs' | 'sustainedInterruptionMs' | 'fillerAfterMs' | 'unfinishedHoldMs'; setting: string; max: number }[] = [
+const MS_FIELDS: readonly { key: 'minInterruptionMs' | 'falseInterruptionMs' | 'sustainedInterruptionMs' | 'fillerAfterMs' | 'unfinishedHoldMs' | 'eagerReplyMs'; setting: string; max: number }[] = [
   { key: 'minInterruptionMs', setting: 'min_interruption_ms', max: 5000 },
   { key: 'falseInterruptionMs', setting: 'false_interruption_ms', max: 10000 },
   { key: 'sustainedInterruptionMs', setting: 'sustained_interruption_ms', max: 10000 },
   { key: 'fillerAfterMs', setting: 'filler_after_ms', max: 60000 },
   { key: 'unfinishedHoldMs', setting: 'unfinished_hold_ms', max: 10000 },
+  { key: 'eagerReplyMs', setting: 'eager_reply_ms', max: 5000 },
 ];
 
 /**
@@ -57,6 +72,13 @@ export function resolveTurnTaking(provider: ProviderSettings, defaults: TurnTaki
       throw new ProtocolError('INVALID_SETTINGS', `agent.listen.provider.${field.setting} must be between 0 and ${field.max}`);
     }
     rules[field.key] = value;
+  }
+  const minWords = num(provider, 'min_interruption_words');
+  if (minWords !== undefined) {
+    if (!(Number.isInteger(minWords) && minWords >= 1 && minWords <= 10)) {
+      throw new ProtocolError('INVALID_SETTINGS', 'agent.listen.provider.min_interruption_words must be a whole number between 1 and 10');
+    }
+    rules.minInterruptionWords = minWords;
   }
   const backchannels = provider['backchannels'];
   if (backchannels !== undefined) {
@@ -83,10 +105,13 @@ function words(text: string): string[] {
 
 /** Whether `text` has words and every one of them belongs to a backchannel of the list. */
 export function isBackchannel(text: string, backchannels: readonly string[]): boolean {
-  const said = words(text);
-  if (said.length === 0) return false;
+  return words(text).length > 0 && interruptingWords(text, backchannels) === 0;
+}
+
+/** How many words of `text` belong to no backchannel of the list ("Yeah, but wait": 2). */
+export function interruptingWords(text: string, backchannels: readonly string[]): number {
   const allowed = new Set(backchannels.flatMap(words));
-  return said.every((w) => allowed.has(w));
+  return words(text).filter((w) => !allowed.has(w)).length;
 }
 
 /** Words a sentence does not end on: conjunctions, prepositions, articles, fillers, a copula. */

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProtocolError } from '../protocol/errors.js';
 import type { EncodedAudio, ReferencedFrame } from '../audio/output-encoder.js';
 import type { PcmChunk } from '../speak/types.js';
@@ -185,7 +184,7 @@ export class Utterance {
    */
   private async waitForListener(signal: AbortSignal): Promise<void> {
     for (let ahead = this.aheadOfListenerMs(); ahead > this.aheadMs && !signal.aborted; ahead = this.aheadOfListenerMs()) {
-      await sleep(ahead - this.aheadMs, undefined, { signal }).catch(() => undefined);
+      await wait(ahead - this.aheadMs, signal);
     }
   }
 
@@ -243,6 +242,23 @@ export class Utterance {
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
   }
+}
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts. The global timer, not timers/promises,
+ * so that a test's fake clock (node:test mock.timers) drives it like every other session timer.
+ */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

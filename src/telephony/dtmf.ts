@@ -38,9 +38,12 @@ export class DtmfCollector {
     this.timer = setTimeout(() => this.flush(), this.pauseMs);
   }
 
-  close(): void {
+  /** Stops; returns how many keys were pressed and never entered. */
+  close(): number {
     clearTimeout(this.timer);
+    const pending = this.digits.length;
     this.digits = '';
+    return pending;
   }
 
   private flush(): void {

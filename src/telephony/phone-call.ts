@@ -15,7 +15,7 @@ import type { SessionAudio, SessionAudioFactory } from '../session/session.js';
 import type { TurnTaking } from '../session/turn-taking.js';
 import { asksForRecording } from '../recording/recorder.js';
 import type { Recordings, SessionRecorder } from '../recording/recorder.js';
-import type { AgentDirectory } from './agents.js';
+import type { AgentDirectory, StoredAgents } from './agents.js';
 import type { LineFormat, PhoneDialect, PhoneEvent } from './dialects.js';
 import { DtmfCollector, dtmfMessage, isDtmfDigit } from './dtmf.js';
 import { MarkClock } from './mark-clock.js';
@@ -29,9 +29,35 @@ const FRAME_MS = 20;
 /** G.711 silence, to fill an utterance's last frame to full length. */
 const SILENCE_BYTE: Record<'mulaw' | 'alaw', number> = { mulaw: 0xff, alaw: 0xd5 };
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * Keypad keys a stream may send in one second. A keypad tone and the pause after it last at
+ * least 40 ms each, about 12 keys a second; this leaves room for a carrier's jitter.
+ */
+export const MAX_DTMF_PER_SECOND = 20;
 
-/** Close codes of a phone stream (docs/telephony.md#refusals). */
-const CLOSE = { normal: 1000, refused: 1008, failed: 1011, unauthorized: 4401 } as const;
+/** Close codes of a phone stream (docs/telephony.md#refusals); 4401 and 4429 mirror HTTP 401 and 429. */
+const CLOSE = { normal: 1000, refused: 1008, failed: 1011, unauthorized: 4401, tooMany: 4429 } as const;
+
+/**
+ * What a call uses, for its usage record (the server's UsageMeter): the think tier, audio in
+ * as decoded samples, audio out as bytes sent, turns and LLM tokens.
+ */
+export interface CallMeter {
+  configured(config: AgentConfig): void;
+  measure(audio: SessionAudio): SessionAudio;
+  audioOut(bytes: number): void;
+  turn(): void;
+  tokens(input: number, output: number): void;
+}
+
+/**
+ * The server's answer when a call starts (docs/telephony.md#limits-and-usage): refused (no valid
+ * key: 401; the project's concurrency limit: 429), or admitted, holding one of its project's
+ * slots until `ended`, with the project's stored agents and a meter when the server has a store.
+ */
+export type CallAdmission =
+  | { ok: true; agents?: StoredAgents; meter?: CallMeter; ended(callId: string): void }
+  | { ok: false; status: 401 | 429; description: string };
 
 export interface PhoneCallOptions {
   dialect: PhoneDialect;
@@ -49,10 +75,12 @@ export interface PhoneCallOptions {
   maxSessionMs: number;
   maxClientBufferBytes: number;
   /**
-   * Checks the key a start message offers in its parameters (`token`); undefined when the
-   * upgrade's own credential (URL or header) already admitted the call.
+   * Admits the call at its start, with the key its parameters offer (`token`), used only when
+   * the upgrade offered none: carriers often cannot send one any other way.
    */
-  authorize: ((credential: string | undefined) => Promise<boolean>) | undefined;
+  admit: (token: string | undefined) => Promise<CallAdmission>;
+  /** A call refused at its start, by the HTTP status its close code mirrors (for metrics). */
+  onRefused?: (status: 401 | 429) => void;
   recordings: Recordings | undefined;
   /** The upgrade URL asked for a recording (`record=true`). */
   recordRequested: boolean;
@@ -75,15 +103,26 @@ export class PhoneCall {
   private session: Session | undefined;
   private clock: MarkClock | undefined;
   private recorder: SessionRecorder | undefined;
+  /** Held from an admitted start until the call ends: its project slot and usage record. */
+  private admission: Extract<CallAdmission, { ok: true }> | undefined;
+  /** The function a keypad entry calls, when the agent names one (docs/telephony.md#dtmf). */
+  private dtmfFunction: string | undefined;
   private streamId = '';
   private frameBytes = 0;
   private silence = SILENCE_BYTE.mulaw;
   /** Caller audio that arrived while the agent started, with when it arrived. */
   private readonly early: { audio: { bytes: Uint8Array; at: number }[]; bytes: number } = { audio: [], bytes: 0 };
   private readonly dtmf: DtmfCollector;
+  /** When the latest keys arrived, at most MAX_DTMF_PER_SECOND + 1 of them. */
+  private readonly keyTimes: number[] = [];
   private readonly logger: Logger;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly lengthTimer: NodeJS.Timeout;
+  /**
+   * A stream is admitted at its start message (docs/telephony.md#limits-and-usage): until then it
+   * holds no slot and may have shown no key, so it gets the idle time to send one, media or not.
+   */
+  private readonly startTimer: NodeJS.Timeout;
 
   constructor(
     private readonly socket: WebSocket,
@@ -99,6 +138,10 @@ export class PhoneCall {
     });
     socket.on('error', (err) => this.logger.warn({ err: err.message }, 'phone socket error'));
     this.resetIdleTimer();
+    this.startTimer = setTimeout(
+      () => this.refuse(new ProtocolError('CLIENT_MESSAGE_TIMEOUT', `No start message within ${options.idleTimeoutMs} ms of the stream opening`)),
+      options.idleTimeoutMs,
+    );
     this.lengthTimer = setTimeout(
       () => this.refuse(new ProtocolError('MAXIMUM_SESSION_LENGTH_REACHED', `The call reached the maximum session length of ${Math.round(options.maxSessionMs / 1000)} s`), CLOSE.normal),
       options.maxSessionMs,
@@ -150,6 +193,7 @@ export class PhoneCall {
           return;
         }
         this.state = 'starting';
+        clearTimeout(this.startTimer);
         void this.start(event).catch((err: unknown) => this.fail(err));
         return;
       case 'media':
@@ -201,32 +245,57 @@ export class PhoneCall {
       this.refuse(new ProtocolError('UNPARSABLE_CLIENT_MESSAGE', 'dtmf.digit is not a keypad key (0-9, *, #, A-D)'));
       return;
     }
-    this.logger.info({ dtmf: digit }, 'caller pressed a key');
+    // Each entry can cost an LLM request or a function's HTTP call: keys come no faster than a line carries them.
+    const now = performance.now();
+    this.keyTimes.push(now);
+    if (this.keyTimes.length > MAX_DTMF_PER_SECOND && now - (this.keyTimes.shift() as number) < 1000) {
+      this.refuse(new ProtocolError('TOO_MANY_MESSAGES', `More than ${MAX_DTMF_PER_SECOND} keypad keys in one second; a phone line carries about 12`));
+      return;
+    }
+    // Keys can be a PIN: the digits are logged at debug only, and kept in the recording, which
+    // is the operator's and opt-in (docs/security.md#logs).
+    this.logger.debug({ dtmf: digit }, 'caller pressed a key');
     this.recorder?.dtmf(digit);
     if (this.state === 'active') this.dtmf.press(digit);
+    else this.logger.debug('caller pressed a key before the agent started; not entered');
   }
 
-  /** A keypad entry is a user message: it interrupts the agent and gets a reply (docs/telephony.md#dtmf). */
+  /**
+   * A keypad entry is a user message, or a call of the agent's `dtmf.function` with the digits:
+   * either interrupts the agent and gets a reply (docs/telephony.md#dtmf).
+   */
   private entered(digits: string): void {
     const session = this.session;
     if (session === undefined) return;
-    const content = dtmfMessage(digits);
-    session.handle({ type: 'InjectUserMessage', body: { content } }).catch((err: unknown) => this.fail(err));
+    this.logger.info({ keys: digits.length, ...(this.dtmfFunction === undefined ? {} : { function: this.dtmfFunction }) }, 'caller entered keys');
+    if (this.dtmfFunction !== undefined) {
+      session.callFunction(this.dtmfFunction, JSON.stringify({ digits }));
+      return;
+    }
+    session.handle({ type: 'InjectUserMessage', body: { content: dtmfMessage(digits) } }).catch((err: unknown) => this.fail(err));
   }
 
   private async start(event: Extract<PhoneEvent, { kind: 'start' }>): Promise<void> {
     const { options } = this;
     const { parameters } = event;
-    if (options.authorize !== undefined && !(await options.authorize(parameters['token']))) {
-      this.close(CLOSE.unauthorized, 'Unauthorized: offer a key as ?token= in the stream URL or as the token parameter');
-      this.logger.info('phone stream refused: no valid key');
+    const admission = await options.admit(parameters['token']);
+    if (!admission.ok) {
+      this.refuseStart(admission.status, admission.description);
       return;
     }
-    if (this.isClosed) return;
+    if (this.isClosed) {
+      // The carrier hung up while the store answered: the slot goes back at once.
+      admission.ended(this.id);
+      return;
+    }
+    this.admission = admission;
     this.streamId = event.streamId;
-    const agent = options.agents.settings(parameters['agent']);
+    const agent = await options.agents.settings(parameters['agent'], admission.agents);
+    if (this.isClosed) return;
+    this.dtmfFunction = agent.dtmfFunction;
     const config = phoneConfig(normalizeV1Settings(agent.settings, options.limits).value, event.format);
-    this.logger.info({ agent: agent.name, call: event.callId }, 'phone call started');
+    admission.meter?.configured(config);
+    this.logger.info({ agent: agent.name, ...(agent.source.kind === 'stored' ? { storedAgent: agent.source.id } : {}), call: event.callId }, 'phone call started');
     const requested = options.recordRequested || asksForRecording(parameters['record']);
     const call: Record<string, string> = { carrier: options.dialect.name, agent: agent.name, stream: event.streamId, ...(event.callId === undefined ? {} : { call: event.callId }) };
     const recorder = await options.recordings?.start({ session: this.id, path: options.path, call }, requested);
@@ -235,7 +304,8 @@ export class PhoneCall {
       return;
     }
     this.recorder = recorder;
-    const audio = await this.phoneAudio(config);
+    const created = await this.phoneAudio(config);
+    const audio = admission.meter?.measure(created) ?? created;
     if (this.isClosed) {
       audio.close();
       return;
@@ -257,7 +327,11 @@ export class PhoneCall {
       maxFunctionResultBytes: options.maxFunctionResultBytes,
       limits: options.limits,
       turnTaking: options.turnTaking,
-      ...(options.onTurn === undefined ? {} : { onTurn: options.onTurn }),
+      onTurn: (latency) => {
+        options.onTurn?.(latency);
+        admission.meter?.turn();
+      },
+      onTokens: (tokens) => admission.meter?.tokens(tokens.inputTokens, tokens.outputTokens),
     });
     this.session = session;
     await session.start();
@@ -307,17 +381,21 @@ export class PhoneCall {
       bytes = new Uint8Array(this.frameBytes).fill(this.silence);
       bytes.set(frame);
     }
-    this.sendText(this.options.dialect.media(this.streamId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')));
+    if (this.sendText(this.options.dialect.media(this.streamId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')))) {
+      this.admission?.meter?.audioOut(bytes.length);
+    }
   }
 
-  private sendText(text: string): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
+  /** Whether the text went out. */
+  private sendText(text: string): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false;
     if (this.socket.bufferedAmount > this.options.maxClientBufferBytes) {
       this.refuse(new ProtocolError('CLIENT_TOO_SLOW', `More than ${this.options.maxClientBufferBytes} bytes wait to be read by the carrier`), CLOSE.refused);
       this.socket.terminate();
-      return;
+      return false;
     }
     this.socket.send(text);
+    return true;
   }
 
   private get isClosed(): boolean {
@@ -339,6 +417,18 @@ export class PhoneCall {
     this.refuse(new ProtocolError('INTERNAL_SERVER_ERROR', 'The server hit an internal error handling this call'), CLOSE.failed);
   }
 
+  /**
+   * A start the server does not admit: closed with the code mirroring its HTTP status and
+   * `Unauthorized: ...` or `Too Many Requests: ...`, logged, and nothing sent to the stream.
+   */
+  private refuseStart(status: 401 | 429, description: string): void {
+    if (this.isClosed) return;
+    const reason = status === 401 ? 'Unauthorized' : 'Too Many Requests';
+    this.logger.info({ status }, `phone call refused: ${reason}: ${description}`);
+    this.options.onRefused?.(status);
+    this.close(status === 401 ? CLOSE.unauthorized : CLOSE.tooMany, `${reason}: ${description}`);
+  }
+
   /** Ends the call with a readable reason: `CODE: description` in the close frame and the log. */
   private refuse(error: ProtocolError, code: number = CLOSE.refused): void {
     if (this.isClosed) return;
@@ -357,12 +447,15 @@ export class PhoneCall {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.idleTimer);
+    clearTimeout(this.startTimer);
     clearTimeout(this.lengthTimer);
-    this.dtmf.close();
+    const unentered = this.dtmf.close();
+    if (unentered > 0) this.logger.info({ keys: unentered }, 'caller pressed keys the call ended before entering');
     this.early.audio.length = 0;
     this.session?.close();
     this.session = undefined;
     this.options.recordings?.finish(this.recorder);
+    this.admission?.ended(this.id);
     this.onClosed(this);
   }
 }

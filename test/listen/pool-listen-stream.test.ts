@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { openPoolListen } from '../../src/listen/pool-listen-stream.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { AsyncQueue } from '../../src/workers/async-queue.js';
-import type { ListenJobEvent, ListenJobInput } from '../../src/listen/pocketsphinx/listen-job.js';
+import type { GrammarCheck, ListenJobEvent, ListenJobInput } from '../../src/listen/pocketsphinx/listen-job.js';
 import type { PoolJob } from '../../src/workers/worker-pool.js';
 
 /** A listen job whose events the test pushes. */
@@ -30,9 +30,12 @@ function deferred(): { promise: Promise<string>; resolve(text: string): void; re
   return { promise, resolve, reject };
 }
 
+/** A grammar's reading of "five five" awaiting its check. */
+const fiveFive = (): GrammarCheck => ({ reading: { text: 'five five', score: -1000, frames: 100, from: 10, to: 90 }, audio: new Int16Array(160) });
+
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-async function open(settle: (text: string) => Promise<string>): Promise<{ seen: string[]; push(event: ListenJobEvent): void; close(): void }> {
+async function open(settle: (check: GrammarCheck) => Promise<string>): Promise<{ seen: string[]; push(event: ListenJobEvent): void; close(): void }> {
   const seen: string[] = [];
   const { job, push } = scriptedJob();
   push({ t: 'ready' });
@@ -46,7 +49,7 @@ async function open(settle: (text: string) => Promise<string>): Promise<{ seen: 
       failed: (err) => seen.push(`failed:${err.message}`),
     },
     silentLogger(),
-    (text) => settle(text),
+    (check) => settle(check),
   );
   return { seen, push, close: () => stream.close() };
 }
@@ -54,9 +57,9 @@ async function open(settle: (text: string) => Promise<string>): Promise<{ seen: 
 test('race: a turn waiting for its check holds back the later turns of its session, not its speech onsets', async () => {
   const check = deferred();
   const session = await open(() => check.promise);
-  session.push({ t: 'endOfTurn', text: 'five five', check: new Int16Array(160) });
+  session.push({ t: 'endOfTurn', text: 'five five', speechEndSample: 0, check: fiveFive() });
   session.push({ t: 'speechStarted' });
-  session.push({ t: 'endOfTurn', text: 'ten of clubs' });
+  session.push({ t: 'endOfTurn', text: 'ten of clubs', speechEndSample: 0 });
   await tick();
   assert.deepEqual(session.seen, ['speechStarted'], 'the onset is not held back; the second turn is');
   check.resolve('i have lived');
@@ -68,8 +71,8 @@ test('race: a turn waiting for its check holds back the later turns of its sessi
 test('race: a failed check reports the turn with no words, in its place, and the stream goes on', async () => {
   const check = deferred();
   const session = await open(() => check.promise);
-  session.push({ t: 'endOfTurn', text: 'five five', check: new Int16Array(160) });
-  session.push({ t: 'endOfTurn', text: 'ten of clubs' });
+  session.push({ t: 'endOfTurn', text: 'five five', speechEndSample: 0, check: fiveFive() });
+  session.push({ t: 'endOfTurn', text: 'ten of clubs', speechEndSample: 0 });
   check.reject(new Error('engine pool "classic-listen-check" is busy'));
   await tick();
   await tick();
@@ -80,7 +83,7 @@ test('race: a failed check reports the turn with no words, in its place, and the
 test('race: a session closed while its turn is being checked reports nothing after the close', async () => {
   const check = deferred();
   const session = await open(() => check.promise);
-  session.push({ t: 'endOfTurn', text: 'five five', check: new Int16Array(160) });
+  session.push({ t: 'endOfTurn', text: 'five five', speechEndSample: 0, check: fiveFive() });
   await tick();
   session.close();
   check.resolve('five five');

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { pullModels } from '../../src/models/pull.js';
-import { ChecksumMismatchError } from '../../src/models/download.js';
+import { UnverifiedEntriesError, pullModels } from '../../src/models/pull.js';
+import { ChecksumMismatchError, NetworkError } from '../../src/models/download.js';
 import type { CatalogueEntry } from '../../src/models/catalogue.js';
 import { listModels } from '../../src/models/list.js';
 
@@ -162,7 +162,7 @@ test('an entry without a checksum is refused unless unverified downloads are all
   const unsummed: CatalogueEntry = { ...entry('nosum', body) };
   delete unsummed.checksum;
   try {
-    await assert.rejects(pullModels(['nosum'], { dir, baseUrl: server.baseUrl, catalogue: [unsummed] }), /no checksum/);
+    await assert.rejects(pullModels(['nosum'], { dir, baseUrl: server.baseUrl, catalogue: [unsummed] }), /no published checksum/);
     assert.deepEqual(readdirSync(dir), []);
     const [result] = await pullModels(['nosum'], { dir, baseUrl: server.baseUrl, catalogue: [unsummed], allowUnverified: true });
     assert.equal(result?.verified, false);
@@ -198,4 +198,35 @@ test('an archive entry unpacks to its folder whole, and the archive is removed',
 
 test('an unknown model name is refused before anything is fetched', async () => {
   await assert.rejects(pullModels(['nope'], { dir: scratch(), catalogue: [] }), /unknown model "nope"/);
+});
+
+test('the whole set is checked before anything is downloaded: an entry without a checksum is named up front, with the flag that allows it', async () => {
+  const summed = randomBytes(5_000);
+  const body = randomBytes(5_000);
+  const server = await serve({ 'summed.gguf': summed, 'nosum.gguf': body });
+  const dir = scratch();
+  const unsummed: CatalogueEntry = { ...entry('nosum', body) };
+  delete unsummed.checksum;
+  try {
+    await assert.rejects(
+      pullModels([], { dir, baseUrl: server.baseUrl, catalogue: [entry('summed', summed), unsummed] }),
+      (err: Error) => err instanceof UnverifiedEntriesError && /^nosum has no published checksum/.test(err.message) && err.message.includes('--allow-unverified'),
+    );
+    assert.deepEqual(server.ranges, [], 'not one request, not even for the entry that has a checksum');
+    assert.ok(!existsSync(join(dir, 'summed.gguf')));
+  } finally {
+    await server.close();
+  }
+});
+
+test('a network failure names the host and the cause', async () => {
+  // A port that was just free: nothing listens there.
+  const probe = await serve({});
+  const baseUrl = probe.baseUrl;
+  await probe.close();
+  const body = randomBytes(100);
+  await assert.rejects(
+    pullModels([], { dir: scratch(), baseUrl, catalogue: [entry('one', body)], retries: 0 }),
+    (err: Error) => err instanceof NetworkError && err.message.startsWith(`cannot download from ${new URL(baseUrl).host}: `) && err.message.includes('ECONNREFUSED'),
+  );
 });

@@ -51,6 +51,8 @@ export class PhoneClient {
   readonly clears: { at: number; playedBytes: number; receivedBytes: number }[] = [];
   closeCode: number | undefined;
   closeReason = '';
+  /** Media messages (20 ms each) the caller's line has sent. */
+  mediaSent = 0;
   private line: LineItem[] = [];
   private lineEnd = 0;
   private mic: { bytes: Buffer; first: boolean }[] = [];
@@ -280,6 +282,7 @@ export class PhoneClient {
         const seq = String(++this.sequence);
         const chunk = String(++this.chunk);
         const timestamp = String(sent * 20);
+        this.mediaSent++;
         if (this.options.carrier === 'twilio') this.send({ event: 'media', sequenceNumber: seq, media: { track: 'inbound', chunk, timestamp, payload }, streamSid: this.streamId });
         else this.send({ event: 'media', sequence_number: seq, media: { track: 'inbound', chunk, timestamp, payload }, stream_id: this.streamId });
       }

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { silentLogger } from '../../src/core/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 import { sessionAudioFactory } from '../../src/runtime/session-audio.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import type { ServerConfig } from '../../src/server/config.js';
@@ -22,9 +23,9 @@ export function scriptedSettings(agent: unknown = SCRIPTED_AGENT): Json {
 }
 
 /** A real server with scripted providers and a store (the platform features under test). */
-export function startStoreServer(store: Store, overrides: Partial<ServerConfig> = {}): Promise<RunningServer> {
+export function startStoreServer(store: Store, overrides: Partial<ServerConfig> = {}, logger: Logger = silentLogger()): Promise<RunningServer> {
   const config = { ...loadServerConfig({}), port: 0, host: '127.0.0.1', idleTimeoutMs: 60_000, ...overrides };
-  return startServer({ config, providers: scriptedProviders(), createAudio: sessionAudioFactory(config.playoutLeadMs), logger: silentLogger(), env: { PARLEY_ALLOWED_HOSTS: '127.0.0.1' }, store });
+  return startServer({ config, providers: scriptedProviders(), createAudio: sessionAudioFactory(config.playoutLeadMs), logger, env: { PARLEY_ALLOWED_HOSTS: '127.0.0.1' }, store });
 }
 
 export interface HttpAnswer {

@@ -2,6 +2,7 @@
  * Deterministic stand-ins for listen, think and speak, used only by orchestration tests of the
  * server and session (never by the product, never registered by default).
  */
+import { performance } from 'node:perf_hooks';
 import { ProviderError } from '../../src/core/errors.js';
 import { emptyProviders } from '../../src/session/provider-registry.js';
 import type { Providers } from '../../src/session/provider-registry.js';
@@ -23,7 +24,8 @@ const SPEAK_RATE = 16000;
 /** Energy thresholds of the scripted listener (RMS of PCM16 over 20 ms). */
 const SPEECH_RMS = 500;
 const START_MS = 60;
-const END_SILENCE_MS = 600;
+/** The scripted listener's endpointing: the silence after speech that ends a turn. */
+export const END_SILENCE_MS = 600;
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -40,11 +42,19 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Detects utterances by energy and reports, for the n-th utterance, the n-th entry of
  * `provider.transcripts` (or "utterance n"); with `interim_after_ms`, also as an interim once the
- * utterance has been loud that long (as a streaming recognizer would).
+ * utterance has been loud that long (as a streaming recognizer would). Its speech ended the
+ * endpointing silence before it heard that silence out (as the VAD listeners tell it of audio
+ * streamed in real time); with `transcribe_ms`, the turn is reported that much later still (a
+ * recognizer's known delay).
  */
 class ScriptedListen implements ListenProvider {
   readonly label = 'scripted-listen';
-  constructor(private readonly transcripts: string[], private readonly failOpen: boolean, private readonly interimAfterMs: number | undefined) {}
+  constructor(
+    private readonly transcripts: string[],
+    private readonly failOpen: boolean,
+    private readonly interimAfterMs: number | undefined,
+    private readonly transcribeMs = 0,
+  ) {}
 
   open(events: ListenEvents): Promise<ListenStream> {
     if (this.failOpen) return Promise.reject(new ProviderError('listen', 'scripted', 'scripted listen refused to start'));
@@ -56,12 +66,21 @@ class ScriptedListen implements ListenProvider {
     let count = 0;
     const transcripts = this.transcripts;
     const interimAfterMs = this.interimAfterMs;
+    const transcribeMs = this.transcribeMs;
     const endTurn = (): void => {
       inSpeech = false;
       speechMs = 0;
       const text = transcripts[count] ?? `utterance ${count + 1}`;
       count++;
-      events.endOfTurn(text);
+      const speechEndedAt = performance.now() - END_SILENCE_MS;
+      if (transcribeMs === 0) return events.endOfTurn(text, speechEndedAt);
+      // Never sooner than the delay by performance.now(), which a timer may undercut by a millisecond.
+      const due = performance.now() + transcribeMs;
+      const report = (): void => {
+        if (performance.now() < due) setTimeout(report, 1);
+        else events.endOfTurn(text, speechEndedAt);
+      };
+      setTimeout(report, transcribeMs);
     };
     return Promise.resolve({
       write(samples: Int16Array): void {
@@ -212,6 +231,7 @@ export function scriptedProviders(options: ScriptedOptions = {}): Providers {
         option(settings.provider, 'transcripts', options.transcripts ?? []),
         option(settings.provider, 'fail', false),
         option<number | undefined>(settings.provider, 'interim_after_ms', undefined),
+        option(settings.provider, 'transcribe_ms', 0),
       ),
     );
   }

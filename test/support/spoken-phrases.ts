@@ -1,9 +1,12 @@
 /**
  * Sentences for the default rules (config/rules/default.json), in domain with the intent each
  * should fire and out of domain, spoken by espeak-ng at 16 kHz or as 8 kHz mu-law telephone audio
- * (made by sox, from espeak-ng's own output).
+ * (made by sox, from espeak-ng's own output), or by one of flite's voices (the project's own
+ * synthesizer, a different technique from espeak-ng's).
  */
 import { execFileSync } from 'node:child_process';
+import { synthesizeWithFlite } from '../../src/speak/flite/flite-synth.js';
+import type { FliteVoice } from '../../src/speak/flite/flite-job.js';
 
 export const IN_DOMAIN: ReadonlyArray<{ text: string; intent: string }> = [
   { text: 'hello', intent: 'greeting' },
@@ -22,6 +25,24 @@ export const IN_DOMAIN: ReadonlyArray<{ text: string; intent: string }> = [
   { text: 'thank you', intent: 'thanks' },
   { text: 'goodbye', intent: 'goodbye' },
   { text: 'see you later', intent: 'goodbye' },
+  { text: 'hi there', intent: 'greeting' },
+  { text: 'good evening', intent: 'greeting' },
+  { text: 'how is it going', intent: 'how_are_you' },
+  { text: 'who are you', intent: 'name' },
+  { text: 'help me', intent: 'capabilities' },
+  { text: 'what is the time', intent: 'time' },
+  { text: 'what is today', intent: 'date' },
+  { text: 'what is the weather like in berlin', intent: 'weather' },
+  { text: 'is it hot in madrid', intent: 'weather' },
+  { text: 'what is two plus two', intent: 'arithmetic' },
+  { text: 'how much is ten times five', intent: 'arithmetic' },
+  { text: 'calculate twenty minus seven', intent: 'arithmetic' },
+  { text: 'tell me a joke', intent: 'joke' },
+  { text: 'make me laugh', intent: 'joke' },
+  { text: 'can you repeat that', intent: 'repeat' },
+  { text: 'say that again', intent: 'repeat' },
+  { text: 'thanks a lot', intent: 'thanks' },
+  { text: 'good night', intent: 'goodbye' },
 ];
 
 export const OUT_OF_DOMAIN: readonly string[] = [
@@ -35,9 +56,26 @@ export const OUT_OF_DOMAIN: readonly string[] = [
   'turn off the lights in the kitchen',
   'how much does a large pizza cost',
   'my password does not work any more',
+  'i need to speak to a real person',
+  'what are your opening hours on sunday',
+  'can i make an appointment for next week',
+  'please cancel my subscription',
+  'where is the nearest train station',
+  'play some music by the beatles',
+  'set an alarm for seven in the morning',
+  'what is the capital of france',
+  'send a message to my brother',
+  'order a taxi to the airport',
 ];
 
 export type Line = 'wideband' | 'phone';
+
+/** A flite voice, at its own 16 kHz. */
+export function fliteSpoken(text: string, voice: FliteVoice): Int16Array {
+  const { samples, sampleRate } = synthesizeWithFlite(text, voice);
+  if (sampleRate !== 16000) throw new Error(`flite voice ${voice} speaks at ${sampleRate} Hz, not 16000`);
+  return samples;
+}
 
 /** `text` spoken by espeak-ng (deterministic), as PCM16 mono 16 kHz. */
 export function spoken(text: string, line: Line = 'wideband', voice = 'en-us'): Int16Array {

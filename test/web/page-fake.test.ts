@@ -38,6 +38,8 @@ describe('browser page against the fake agent server', () => {
     dir = await mkdtemp(join(tmpdir(), 'parley-web-test-'));
     await writeFile(join(dir, 'mic.wav'), micWav());
     await writeFile(join(dir, 'tone.wav'), toneWav());
+    // Nothing for the fake agent to hear: the test alone says what the server sends.
+    await writeFile(join(dir, 'quiet.wav'), encodeWav(Buffer.alloc(48000 * 2), { sampleRate: 48000 }));
   });
   after(async () => {
     await site.close();
@@ -154,6 +156,96 @@ describe('browser page against the fake agent server', () => {
         return tracks.length > 0 && tracks.every((t) => t.readyState === 'ended');
       });
       assert.ok(await tab.getByLabel('Type a message').isDisabled(), 'nothing to type into without a session');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('shows the words heard so far in a live row, then one row per turn with the agent sentences joined', async () => {
+    const browser = await launchChromium(join(dir, 'quiet.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      const next = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      const session = await next;
+      assert.equal(new URL(session.request.url ?? '/', 'http://x').searchParams.get('interim_transcripts'), 'true', 'the page asks for interim transcripts');
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+      session.send({ type: 'UserStartedSpeaking' });
+      session.send({ type: 'InterimTranscript', role: 'user', content: 'what is' });
+      const live = tab.locator('#transcript li.user.live');
+      await live.getByText('what is …').waitFor();
+      assert.equal(await tab.locator('#agent-state').innerText(), 'you are speaking');
+      session.send({ type: 'InterimTranscript', role: 'user', content: 'what is the time' });
+      await live.getByText('what is the time …').waitFor();
+      await tab.setViewportSize({ width: 1280, height: 800 });
+      await tab.screenshot({ path: await screenshotPath('page-interim-1280x800.png') });
+      session.send({ type: 'ConversationText', role: 'user', content: 'what is the time in tokyo' });
+      await tab.locator('#agent-state', { hasText: 'thinking' }).waitFor();
+      session.send({ type: 'ConversationText', role: 'assistant', content: 'It is noon.' });
+      session.send({ type: 'ConversationText', role: 'assistant', content: 'Have a nice lunch.' });
+      await tab.locator('#transcript li.assistant', { hasText: 'It is noon. Have a nice lunch.' }).waitFor();
+      const hooks = await tab.evaluate(snapshotHooks);
+      assert.deepEqual(
+        hooks.transcript.map((r) => [r.kind, r.text, r.live]),
+        [
+          ['user', 'what is the time in tokyo', false],
+          ['assistant', 'It is noon. Have a nice lunch.', false],
+        ],
+      );
+      assert.deepEqual(hooks.interims, ['what is', 'what is the time']);
+      assert.equal(await live.count(), 0);
+      assert.ok(hooks.log.some((e) => e.dir === 'in' && e.type === 'InterimTranscript'), 'logged under its own type');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('the microphone refused: the page says so, ends the session and is ready to start again', async () => {
+    const browser = await launchChromium(join(dir, 'tone.wav'), true, { micAllowed: false });
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      const next = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      const session = await next;
+      await tab.locator('#transcript li.error', { hasText: 'The microphone could not be opened' }).waitFor();
+      assert.match(await tab.locator('#transcript li.error').innerText(), /Allow it for this page and press Start again/);
+      await tab.getByRole('button', { name: 'Start' }).waitFor();
+      assert.equal((await tab.evaluate(snapshotHooks)).state, 'idle');
+      // The session opened for it is closed, not left running without a microphone.
+      await new Promise<void>((resolve) => (session.socket.readyState === session.socket.CLOSED ? resolve() : session.socket.once('close', () => resolve())));
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('the network lost mid-session: the page says so, releases the microphone and is ready to start again', async () => {
+    const browser = await launchChromium(join(dir, 'tone.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(recordMicTracks);
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      const agent = `${server.url}/v1/agent/converse`;
+      await tab.goto(`${site.url}?url=${encodeURIComponent(agent)}`);
+      const next = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      const session = await next;
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.framesSent > 10);
+      session.socket.terminate();
+      await tab.locator('#transcript li.error', { hasText: `The connection to ${agent} was lost (close 1006)` }).waitFor();
+      await tab.getByRole('button', { name: 'Start' }).waitFor();
+      await tab.waitForFunction(() => {
+        const tracks = (globalThis as unknown as { __micTracks: { readyState: string }[] }).__micTracks;
+        return tracks.length > 0 && tracks.every((t) => t.readyState === 'ended');
+      });
+      // And it starts again.
+      const again = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      await again;
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 2);
     } finally {
       await browser.close();
     }

@@ -8,11 +8,11 @@ export interface TurnLatency {
 }
 
 /**
- * A turn's figures from its `LatencyReport` (seconds on the wire). Think and speak are measured
- * from the end of the turn and add up to `total_latency`; `stt_latency` (end of speech to final
- * transcript, endpointing included) comes before that, so a bar is the larger of the total and
- * the sum of the parts: end of the user's speech to the first agent audio
- * (docs/protocol-decisions.md#latency-events-on-every-turn).
+ * A turn's figures from its `LatencyReport` (seconds on the wire). `total_latency` runs from the
+ * end of the user's speech to the first agent audio; `stt_latency` (endpointing and
+ * transcription), the think figure and `tts_latency` follow one another inside it
+ * (src/session/latency.ts). A server whose total leaves the transcription out would draw the
+ * parts past it, so a bar is the larger of the total and the sum of the parts.
  */
 export function turnLatency(
   turn: number,
@@ -36,6 +36,8 @@ const HEIGHT = 160;
 const AXIS = 28;
 const MAX_TURNS = 12;
 const NAMES: Record<string, string> = { stt: 'endpointing and transcription', ttt: 'thinking', tts: 'speech synthesis', other: 'other' };
+/** Each figure is rounded to the millisecond on the wire: a rest this small is rounding, not a segment. */
+const ROUNDING_MS = 4;
 
 function el(name: string, attrs: Record<string, string | number>, text?: string): SVGElement {
   const node = document.createElementNS(SVG, name);
@@ -67,7 +69,7 @@ export function renderLatencyChart(svg: SVGSVGElement, turns: readonly TurnLaten
       ['stt', turn.sttMs ?? 0],
       ['ttt', turn.thinkMs ?? 0],
       ['tts', turn.ttsMs ?? 0],
-      ['other', Math.max(0, turn.totalMs - known)],
+      ['other', turn.totalMs - known < ROUNDING_MS ? 0 : turn.totalMs - known],
     ];
     for (const [kind, ms] of parts) {
       if (ms <= 0) continue;

@@ -51,7 +51,7 @@ const ui = {
 const transcript = new Transcript(byId<HTMLOListElement>('transcript'));
 const log = new EventLog(byId<HTMLOListElement>('events'), byId<HTMLSpanElement>('event-count'));
 
-/** The reply now playing: it gets a latency bar only if it answered the user and played to its end. */
+/** A reply that has started speaking: it gets a latency bar only if it answered the user and played to its end. */
 interface Reply {
   answersUser: boolean;
   audioDone: boolean;
@@ -63,10 +63,17 @@ interface Live {
   playback: PlaybackQueue;
   playCtx: AudioContext;
   mic: Microphone | undefined;
+  /** The agent URL as the user gave it, for messages; the page's own parameter is added to connect. */
+  shownUrl: string;
   opened: boolean;
   ended: boolean;
   userTurn: boolean;
-  reply: Reply | undefined;
+  /**
+   * Replies from AgentStartedSpeaking to their LatencyReport, oldest first: the server sends both
+   * for every reply with audio, in order (docs/protocol-decisions.md#latency-events-on-every-turn),
+   * so a report that comes after the next reply has started still finds its own.
+   */
+  replies: Reply[];
 }
 
 let live: Live | undefined;
@@ -74,6 +81,9 @@ let state: AgentState = 'idle';
 let pttHeld = false;
 let level = 0;
 const latencies: TurnLatency[] = [];
+/** Every state the page showed, in order, and every interim transcript it was sent (for the tests). */
+const states: AgentState[] = [];
+const interims: string[] = [];
 const counts = { events: 0, framesSent: 0, bytesReceived: 0 };
 const eventsByType: Record<string, number> = {};
 const finished = { samplesScheduled: 0, samplesPlayed: 0, flushes: 0 };
@@ -104,6 +114,8 @@ const hooks = {
   },
   transcript: transcript.rows,
   latencies,
+  states,
+  interims,
   log: log.entries,
 };
 (window as unknown as { __parley: typeof hooks }).__parley = hooks;
@@ -114,6 +126,7 @@ function mode(): 'hands-free' | 'push-to-talk' {
 }
 
 function setState(next: AgentState): void {
+  if (next !== state) states.push(next);
   state = next;
   ui.state.textContent = STATE_TEXT[next];
   ui.state.dataset['state'] = next;
@@ -148,6 +161,29 @@ function agentUrl(page: PageSettings): string {
   if (page.url.trim()) return page.url.trim();
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/v1/agent/converse`;
+}
+
+/** The URL the page connects to: the user's, asking for interim transcripts (docs/protocol-decisions.md#interim-transcripts). */
+function connectUrl(shown: string): string {
+  const url = new URL(shown);
+  url.searchParams.set('interim_transcripts', 'true');
+  return url.toString();
+}
+
+/** The reply the agent is speaking now, if any. */
+function speakingReply(current: Live): Reply | undefined {
+  const last = current.replies.at(-1);
+  return last && !last.audioDone && !last.interrupted ? last : undefined;
+}
+
+/** The agent was cut off (the user spoke or typed): what is queued is not played, and its reply gets no bar. */
+function interrupt(current: Live): void {
+  const reply = speakingReply(current);
+  if (reply) {
+    reply.interrupted = true;
+    transcript.note('notice', 'interrupted');
+  }
+  current.playback.flush();
 }
 
 function onMicFrame(frame: MicFrame): void {
@@ -197,9 +233,11 @@ function start(): void {
   const page = readForm();
   let built;
   let client: AgentClient;
+  let shownUrl: string;
   try {
     built = buildSettings(page);
-    client = new AgentClient({ url: agentUrl(page), key: page.key || undefined, auth: 'subprotocol' });
+    shownUrl = resolveAgentUrl(agentUrl(page));
+    client = new AgentClient({ url: connectUrl(shownUrl), key: page.key || undefined, auth: 'subprotocol' });
   } catch (error) {
     showFieldError(error instanceof SettingsError ? error.field : 'url', error);
     return;
@@ -209,16 +247,16 @@ function start(): void {
   const playCtx = new AudioContext();
   void playCtx.resume();
   const playback = new PlaybackQueue(playCtx, { sampleRate: OUTPUT_RATE });
-  const current: Live = { client, playback, playCtx, mic: undefined, opened: false, ended: false, userTurn: false, reply: undefined };
+  const current: Live = { client, playback, playCtx, mic: undefined, shownUrl, opened: false, ended: false, userTurn: false, replies: [] };
   live = current;
   setState('connecting');
-  setStatus(`Connecting to ${client.url}…`);
+  setStatus(`Connecting to ${shownUrl}…`);
   setLive(true);
   const settings = built.settings;
   client.on('Open', () => {
     current.opened = true;
     log.json('in', { type: 'Open' });
-    setStatus(`Connected to ${client.url}`);
+    setStatus(`Connected to ${shownUrl}`);
     send(client, { type: 'Settings', ...settings });
   });
   attach(current, built.mocks);
@@ -240,7 +278,7 @@ const JSON_EVENTS = Object.values(AgentEvents).filter(
 );
 
 function attach(current: Live, mocks: Map<string, unknown>): void {
-  const { client, playback } = current;
+  const { client, playback, shownUrl } = current;
   const count = (name: string): void => {
     counts.events += 1;
     eventsByType[name] = (eventsByType[name] ?? 0) + 1;
@@ -264,13 +302,16 @@ function attach(current: Live, mocks: Map<string, unknown>): void {
     ui.send.disabled = false;
   });
   client.on('UserStartedSpeaking', () => {
-    if (current.reply && !current.reply.audioDone) {
-      current.reply.interrupted = true;
-      transcript.note('notice', 'interrupted');
-    }
-    playback.flush();
+    interrupt(current);
     setState('user-speaking');
     transcript.userSpeaking();
+  });
+  client.on('Unhandled', (m) => {
+    // Parley's own, asked for in the URL (docs/protocol-decisions.md#interim-transcripts).
+    if (m['type'] !== 'InterimTranscript' || typeof m['content'] !== 'string') return;
+    interims.push(m['content']);
+    transcript.interim(m['content']);
+    setState('user-speaking');
   });
   client.on('ConversationText', (m) => {
     if (m.role === 'user') {
@@ -286,22 +327,23 @@ function attach(current: Live, mocks: Map<string, unknown>): void {
     if (m.content) transcript.note('notice', `thinking: ${m.content}`);
   });
   client.on('FunctionCallRequest', (m) => {
-    setState('thinking');
+    // A reply may speak, call a tool, and speak on: while its audio plays it is still speaking.
+    if (!playback.playing) setState('thinking');
     answerFunctions(client, mocks, m.functions);
   });
   client.on('FunctionCallResponse', (m) => transcript.result(m.id ?? '', m.name, m.content));
   client.on('FunctionCallCancelled', (m) => transcript.note('notice', `cancelled: ${m.functions.map((f) => f.name).join(', ')}`));
   client.on('AgentStartedSpeaking', () => {
-    current.reply = { answersUser: current.userTurn, audioDone: false, interrupted: false };
+    current.replies.push({ answersUser: current.userTurn, audioDone: false, interrupted: false });
     current.userTurn = false;
   });
   client.on('AgentAudioDone', () => {
-    if (current.reply) current.reply.audioDone = true;
+    const reply = speakingReply(current);
+    if (reply) reply.audioDone = true;
   });
   client.on('LatencyReport', (m) => {
     // An interrupted reply is reported too; a greeting answers no one: neither is a turn's bar.
-    const reply = current.reply;
-    current.reply = undefined;
+    const reply = current.replies.shift();
     if (!reply?.answersUser || !reply.audioDone || reply.interrupted) return;
     latencies.push(turnLatency(latencies.length + 1, m));
     renderLatencyChart(ui.chart, latencies);
@@ -325,8 +367,8 @@ function attach(current: Live, mocks: Map<string, unknown>): void {
     if (current.ended) return;
     if (!current.opened) {
       finish(current);
-      setStatus(`Checking why ${client.url} refused the connection…`);
-      void whyRefused(client.url, readForm().key).then((text) => {
+      setStatus(`Checking why ${shownUrl} refused the connection…`);
+      void whyRefused(shownUrl, readForm().key).then((text) => {
         transcript.note('error', text);
         if (!live) setStatus(text);
       });
@@ -336,7 +378,7 @@ function attach(current: Live, mocks: Map<string, unknown>): void {
       current,
       m.code === 1000
         ? { kind: 'notice', text: 'The server ended the session. Press Start to talk again.' }
-        : { kind: 'error', text: `The connection to ${client.url} was lost (close ${m.code}${m.reason ? `: ${m.reason}` : ''}). Press Start to try again.` },
+        : { kind: 'error', text: `The connection to ${shownUrl} was lost (close ${m.code}${m.reason ? `: ${m.reason}` : ''}). Press Start to try again.` },
     );
   });
 }
@@ -461,7 +503,7 @@ async function loadLists(): Promise<void> {
 function tick(): void {
   ui.level.style.width = `${Math.min(100, Math.round(Math.sqrt(level) * 140))}%`;
   level *= 0.92;
-  if (state === 'speaking' && live && !live.playback.playing && (live.reply === undefined || live.reply.audioDone)) setState('listening');
+  if (state === 'speaking' && live && !live.playback.playing && speakingReply(live) === undefined) setState('listening');
   requestAnimationFrame(tick);
 }
 
@@ -491,10 +533,15 @@ ui.say.addEventListener('submit', (event) => {
   event.preventDefault();
   const content = ui.message.value.trim();
   if (!live || content === '') return;
+  // The server cuts the agent off for a typed message as for a spoken one, without UserStartedSpeaking.
+  interrupt(live);
   send(live.client, { type: 'InjectUserMessage', content });
   ui.message.value = '';
 });
-ui.filter.addEventListener('input', () => log.setFilter(ui.filter.value));
+ui.filter.addEventListener('input', () => {
+  log.setFilter(ui.filter.value);
+  ui.copyStatus.textContent = '';
+});
 ui.copy.addEventListener('click', () => {
   const text = log.text();
   navigator.clipboard.writeText(text).then(
@@ -506,7 +553,10 @@ ui.copy.addEventListener('click', () => {
     },
   );
 });
-ui.clear.addEventListener('click', () => log.clear());
+ui.clear.addEventListener('click', () => {
+  log.clear();
+  ui.copyStatus.textContent = '';
+});
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
   radio.addEventListener('change', () => {
     ui.ptt.disabled = !live || mode() !== 'push-to-talk';

@@ -19,10 +19,13 @@ export interface CallView {
 /** One row of the conversation, as the test hooks and the DOM both show it. */
 export interface Row {
   kind: RowKind;
+  /** For a live row, the words heard so far (interim transcripts), else the final text. */
   text: string;
   at: string;
+  /** `at` as an ISO date for the `<time>` element. */
+  iso: string;
   calls: CallView[];
-  /** A user row still being spoken: its text comes with the final transcript. */
+  /** A user row still being spoken: its final text comes with the final transcript. */
   live: boolean;
 }
 
@@ -43,7 +46,8 @@ export class Transcript {
   }
 
   private add(kind: RowKind, text: string, live = false): Row {
-    const row: Row = { kind, text, at: time(new Date()), calls: [], live };
+    const now = new Date();
+    const row: Row = { kind, text, at: time(now), iso: now.toISOString(), calls: [], live };
     this.rows.push(row);
     const item = document.createElement('li');
     this.nodes.set(row, item);
@@ -62,6 +66,7 @@ export class Transcript {
     who.className = 'who';
     who.textContent = LABELS[row.kind];
     const at = document.createElement('time');
+    at.dateTime = row.iso;
     at.textContent = row.at;
     head.append(who, at);
     const parts: HTMLElement[] = [head];
@@ -79,15 +84,22 @@ export class Transcript {
     }
     const body = document.createElement('p');
     body.className = 'text';
-    body.textContent = row.live ? 'speaking…' : row.text;
+    body.textContent = row.live ? (row.text === '' ? 'speaking…' : `${row.text} …`) : row.text;
     if (row.text !== '' || row.live) parts.push(body);
     item.replaceChildren(...parts);
     item.scrollIntoView({ block: 'nearest' });
   }
 
   /** The user started speaking: a live row, reused if one is open. */
-  userSpeaking(): void {
-    if (this.last()?.live !== true) this.add('user', '', true);
+  userSpeaking(): Row {
+    return this.rows.findLast((row) => row.live) ?? this.add('user', '', true);
+  }
+
+  /** The words heard so far of the user's turn, in its live row. */
+  interim(text: string): void {
+    const row = this.userSpeaking();
+    row.text = text;
+    this.render(row);
   }
 
   /** The final transcript of the user's turn (or a typed message the server echoed). */
@@ -139,12 +151,6 @@ export class Transcript {
     } else {
       this.call({ id, name, arguments: '…', where: 'server', result: content });
     }
-  }
-
-  /** Closes the agent's row, so the next reply starts a row of its own (barge-in). */
-  endReply(): void {
-    const last = this.last();
-    if (last?.kind === 'assistant') this.add('notice', 'interrupted');
   }
 
   note(kind: 'notice' | 'error', text: string): void {

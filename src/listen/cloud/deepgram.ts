@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { ProviderContext } from '../../core/provider-context.js';
 import type { ListenSettings } from '../../protocol/agent-config.js';
@@ -7,6 +8,7 @@ import { outboundGuard } from '../../providers/outbound.js';
 import { readRefusal, wsFailure, wsText } from '../../providers/ws-stream.js';
 import { deepgramBase } from '../../providers/deepgram.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
+import { AudioArrivals } from '../audio-arrivals.js';
 import type { ListenProvider, ListenStream } from '../types.js';
 
 /** Deepgram closes an idle live socket after ~10 s; a KeepAlive every few seconds holds it. */
@@ -16,7 +18,15 @@ interface Transcript {
   type?: string;
   is_final?: boolean;
   speech_final?: boolean;
-  channel?: { alternatives?: { transcript?: string }[] };
+  /** Nova: where the result's audio starts and how long it is, in seconds of the stream. */
+  start?: number;
+  duration?: number;
+  channel?: { alternatives?: { transcript?: string; words?: { end?: number }[] }[] };
+  /** Nova's UtteranceEnd: the end of the last word, in seconds of the stream. */
+  last_word_end?: number;
+  /** Flux's TurnInfo: its words (with their times) and the audio it covers. */
+  words?: { end?: number }[];
+  audio_window_end?: number;
   event?: string;
   transcript?: string;
   description?: string;
@@ -65,6 +75,12 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
         let lastWrite = Date.now();
         const finals: string[] = [];
         let speaking = false;
+        const arrivals = new AudioArrivals();
+        /** Where the words heard so far in this turn end, in seconds of the stream. */
+        let spokenTo: number | undefined;
+        const heardTo = (seconds: number | undefined): void => {
+          if (seconds !== undefined && Number.isFinite(seconds) && seconds > 0) spokenTo = Math.max(spokenTo ?? 0, seconds);
+        };
 
         const stop = (): void => {
           closed = true;
@@ -84,9 +100,12 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
           events.speechStarted();
         };
         const endTurn = (text: string): void => {
+          // Unknown word times: the turn is taken to end now, when the transcript came.
+          const speechEndedAt = spokenTo === undefined ? performance.now() : arrivals.timeOf(spokenTo * LISTEN_SAMPLE_RATE);
           speaking = false;
           finals.length = 0;
-          events.endOfTurn(text);
+          spokenTo = undefined;
+          events.endOfTurn(text, speechEndedAt);
         };
 
         socket.on('unexpected-response', (_req, res) => {
@@ -112,8 +131,12 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
         function onNova(message: Transcript): void {
           if (message.type === 'SpeechStarted') startSpeech();
           else if (message.type === 'Results') {
-            const text = message.channel?.alternatives?.[0]?.transcript?.trim() ?? '';
-            if (text !== '') startSpeech();
+            const alternative = message.channel?.alternatives?.[0];
+            const text = alternative?.transcript?.trim() ?? '';
+            if (text !== '') {
+              startSpeech();
+              heardTo(alternative?.words?.at(-1)?.end ?? (message.start ?? 0) + (message.duration ?? 0));
+            }
             if (message.is_final === true) {
               if (text !== '') finals.push(text);
               if (message.speech_final === true && finals.length > 0) endTurn(finals.join(' '));
@@ -121,6 +144,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
               events.interim([...finals, text].join(' '));
             }
           } else if (message.type === 'UtteranceEnd') {
+            heardTo(message.last_word_end);
             // A SpeechStarted that no word followed (a cough, a door) still ends, with no text:
             // else the session would think the user is speaking until the next final.
             if (finals.length > 0 || speaking) endTurn(finals.join(' '));
@@ -132,6 +156,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
         function onFlux(message: Transcript): void {
           if (message.type === 'TurnInfo') {
             const text = message.transcript?.trim() ?? '';
+            if (text !== '') heardTo(message.words?.at(-1)?.end ?? message.audio_window_end);
             switch (message.event) {
               case 'StartOfTurn':
                 startSpeech();
@@ -162,6 +187,7 @@ export function createDeepgramListen(settings: ListenSettings, context: Provider
             write(samples) {
               if (closed || socket.readyState !== WebSocket.OPEN) return;
               lastWrite = Date.now();
+              arrivals.wrote(samples.length);
               socket.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
             },
             forceEndTurn() {

@@ -24,6 +24,8 @@ export class EnergyTurnDetector implements TurnDetector {
   private readonly endFrames: number;
   private readonly pending = new Int16Array(FRAME);
   private filled = 0;
+  /** Samples written after the frame being judged: they too came after the speech. */
+  private unjudged = 0;
   private voicedRun = 0;
   private silentRun = 0;
   private speaking = false;
@@ -47,6 +49,7 @@ export class EnergyTurnDetector implements TurnDetector {
       offset += take;
       if (this.filled === FRAME) {
         this.filled = 0;
+        this.unjudged = samples.length - offset;
         this.frame(levelDb(this.pending));
       }
     }
@@ -54,6 +57,7 @@ export class EnergyTurnDetector implements TurnDetector {
 
   forceEnd(): boolean {
     if (!this.speaking) return false;
+    this.unjudged = this.filled;
     this.endTurn();
     return true;
   }
@@ -79,10 +83,11 @@ export class EnergyTurnDetector implements TurnDetector {
   }
 
   private endTurn(): void {
+    const after = this.silentRun * FRAME + this.unjudged;
     this.speaking = false;
     this.voicedRun = 0;
     this.silentRun = 0;
-    this.events.speechEnd();
+    this.events.speechEnd(after);
   }
 }
 

@@ -9,6 +9,7 @@ import { Watchdog } from '../../providers/watchdog.js';
 import { LISTEN_SAMPLE_RATE } from '../types.js';
 import type { ListenEvents, ListenProvider, ListenStream } from '../types.js';
 import { EnergyTurnDetector } from './energy-turn-detector.js';
+import { AudioArrivals } from '../audio-arrivals.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
 import { pcmToWav } from '../../audio/wav.js';
 
@@ -65,7 +66,10 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           }
         };
 
-        const finish = (): void => {
+        const arrivals = new AudioArrivals();
+
+        const finish = (afterSamples: number): void => {
+          const speechEndedAt = arrivals.timeOf(arrivals.written - afterSamples);
           speaking = false;
           const parts = utterance;
           utterance = [];
@@ -78,7 +82,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           queue = queue.then(async () => {
             try {
               const text = await transcribe(audio);
-              if (!closed) events.endOfTurn(text);
+              if (!closed) events.endOfTurn(text, speechEndedAt);
             } catch (err) {
               if (closed) return;
               closed = true;
@@ -96,14 +100,15 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
             prerollLength = 0;
             events.speechStarted();
           },
-          speechEnd: () => {
-            if (!closed && speaking) finish();
+          speechEnd: (afterSamples) => {
+            if (!closed && speaking) finish(afterSamples);
           },
         });
 
         return {
           write(samples) {
             if (closed) return;
+            arrivals.wrote(samples.length);
             const copy = samples.slice();
             if (speaking) utterance.push(copy);
             else {

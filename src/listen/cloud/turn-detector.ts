@@ -1,7 +1,8 @@
 /** What a turn detector reports about the PCM it is fed. */
 export interface TurnDetectorEvents {
   speechStart(): void;
-  speechEnd(): void;
+  /** The turn ended; `afterSamples` of the audio written so far came after the speech (the endpointing silence). */
+  speechEnd(afterSamples: number): void;
 }
 
 /**

@@ -11,6 +11,14 @@ export interface PocketsphinxLibrary {
   processRaw(decoder: unknown, samples: Int16Array, count: number, noSearch: number, fullUtt: number): number;
   endUtt(decoder: unknown): number;
   getHyp(decoder: unknown): string | null;
+  /** The best hypothesis with its path score (log, the decoder's units: higher is likelier). */
+  getHypScored(decoder: unknown): { text: string | null; score: number };
+  /** Frames (10 ms) of the current or last utterance. */
+  getNFrames(decoder: unknown): number;
+  /** The best hypothesis' segments (words, silences, fillers, or phones of a phone loop), with inclusive frames. */
+  segments(decoder: unknown): Array<{ word: string; from: number; to: number }>;
+  /** Adds a phone-loop search (no phone LM: every phone may follow any other). */
+  setAllphone(decoder: unknown, name: string, lm: null): number;
   setJsgfString(decoder: unknown, name: string, jsgf: string): number;
   setSearch(decoder: unknown, name: string): number;
   getSearch(decoder: unknown): string | null;
@@ -35,6 +43,10 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
   const psArgs = lib.func('const void *ps_args(void)');
   const cmdLnInit = lib.func('void *cmd_ln_init(void *inout, const void *defn, int strict, ...)');
   const getHyp = lib.func('const char *ps_get_hyp(void *ps, _Out_ int *score)');
+  const segIter = lib.func('void *ps_seg_iter(void *ps)');
+  const segNext = lib.func('void *ps_seg_next(void *seg)');
+  const segWord = lib.func('const char *ps_seg_word(void *seg)');
+  const segFrames = lib.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)');
   library = {
     cmdLnInit: (args) => {
       const variadic: unknown[] = [];
@@ -50,6 +62,24 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
     processRaw: lib.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int noSearch, int fullUtt)'),
     endUtt: lib.func('int ps_end_utt(void *ps)'),
     getHyp: (decoder) => getHyp(decoder, [0]) as string | null,
+    getHypScored: (decoder) => {
+      const score = [0];
+      const text = getHyp(decoder, score) as string | null;
+      return { text, score: score[0] ?? 0 };
+    },
+    getNFrames: lib.func('int ps_get_n_frames(void *ps)'),
+    segments: (decoder) => {
+      const out: Array<{ word: string; from: number; to: number }> = [];
+      // ps_seg_next frees the iterator at the end.
+      for (let seg: unknown = segIter(decoder); seg !== null; seg = segNext(seg)) {
+        const from = [0];
+        const to = [0];
+        segFrames(seg, from, to);
+        out.push({ word: segWord(seg) as string, from: from[0] ?? 0, to: to[0] ?? 0 });
+      }
+      return out;
+    },
+    setAllphone: lib.func('int ps_set_allphone(void *ps, const char *name, void *lm)'),
     setJsgfString: lib.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
     setSearch: lib.func('int ps_set_search(void *ps, const char *name)'),
     getSearch: lib.func('const char *ps_get_search(void *ps)'),

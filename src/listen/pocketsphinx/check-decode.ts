@@ -1,26 +1,35 @@
-// The open-LM decode that confirms or replaces a grammar's reading (grammar-check.ts). It costs
-// about eight times the grammar's decode, so it runs as its own 'listen.check' job on threads of
-// its own: on the live listening threads it held every other session of the thread back (20
-// sessions: answers 3.4 s after speech instead of 0.5 s).
-import { releaseDecoder, tryAcquireDecoder } from './decoder.js';
-import { agreedText } from './grammar-check.js';
+// The check of a grammar's reading (grammar-check.ts): the phone loop's decode, and the open LM's
+// when the grammar's reading does not stand by it. The open LM's costs about eight times the
+// grammar's decode, so checks run as 'listen.check' jobs on threads of their own: on the live
+// listening threads they held every other session of the thread back (20 sessions: answers 3.4 s
+// after speech instead of 0.5 s).
+import { PocketsphinxDecoder, releaseDecoder, tryAcquireDecoder } from './decoder.js';
+import { agreedText, grammarStands } from './grammar-check.js';
+import type { GrammarCheck } from './listen-job.js';
 
 export const LISTEN_CHECK_JOB_KIND = 'listen.check';
 
-export interface CheckPayload {
-  /** The grammar's reading of the utterance. */
-  grammarText: string;
-  /** The whole utterance, PCM16 mono 16 kHz. */
-  audio: Int16Array;
+/** This thread's phone loop, loaded with its first check. */
+let phoneLoop: PocketsphinxDecoder | undefined;
+
+/**
+ * What was heard: the grammar's reading when it fits the speech as well as free phones do, or
+ * when the open LM agrees with it; else the open LM's own. Each decode normalizes as the grammar's
+ * did, so the open LM hears a session's utterance as it would without a grammar.
+ */
+export function checkedText(check: GrammarCheck): string {
+  return checkReading(check).text;
 }
 
-/** What was heard: the grammar's reading when the open LM agrees with it, else the LM's own. */
-export function checkedText({ grammarText, audio }: CheckPayload): string {
+/** checkedText, and whether the open LM had to decode the utterance (the costly part). */
+export function checkReading({ reading, audio, mean }: GrammarCheck): { text: string; openLm: boolean } {
+  phoneLoop ??= PocketsphinxDecoder.loadPhoneLoop();
+  if (grammarStands(reading, phoneLoop.decode('phones', audio, mean))) return { text: reading.text, openLm: false };
   // One check at a time per thread: a decoder is always free.
   const decoder = tryAcquireDecoder();
   if (decoder === undefined) throw new Error('no pocketsphinx decoder is free for the grammar check');
   try {
-    return agreedText(grammarText, decoder.decodeWhole(undefined, audio));
+    return { text: agreedText(reading.text, decoder.decode('lm', audio, mean).text), openLm: true };
   } finally {
     releaseDecoder(decoder);
   }

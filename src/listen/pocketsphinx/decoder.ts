@@ -28,6 +28,27 @@ const FEAT = { cepsize: 16, cmnType: 68, cmnStruct: 88 } as const;
 const CMN_STRUCT_VECLEN = 28;
 const CMN_BATCH = 1;
 
+/** The search of a phone-loop decoder (PocketsphinxDecoder.loadPhoneLoop). */
+const PHONE_LOOP = 'phones';
+
+/** What a search heard in one utterance. */
+export interface Reading {
+  text: string;
+  /** The best path's score (log, the decoder's units: higher is likelier). */
+  score: number;
+  /** Frames (10 ms) of the utterance. */
+  frames: number;
+  /** Inclusive frames of the first and last word (phone, in the phone loop) that is not silence or noise; -1 when none. */
+  from: number;
+  to: number;
+}
+
+/** Which search decodes an utterance: a JSGF grammar, the open language model, or the phone loop. */
+export type Search = { jsgf: string } | 'lm' | 'phones';
+
+/** Silence and noise entries of the model's noisedict, as words or as phones. */
+const NOT_SPEECH = /^(<s>|<\/s>|<sil>|\[NOISE\]|\[SPEECH\]|SIL|\+NSN\+|\+SPN\+)$/;
+
 export class PocketsphinxDecoder {
   private readonly grammars = new Set<string>();
   private readonly lmSearch: string;
@@ -40,9 +61,11 @@ export class PocketsphinxDecoder {
   private constructor(
     private readonly config: unknown,
     private readonly handle: unknown,
+    /** A phone loop only (no words, no LM), or the open LM with grammars added as needed. */
+    readonly phoneLoop = false,
   ) {
     const ps = pocketsphinxLibrary();
-    this.lmSearch = ps.getSearch(handle) ?? '_default';
+    this.lmSearch = phoneLoop ? PHONE_LOOP : (ps.getSearch(handle) ?? '_default');
     this.feat = ps.getFeat(handle);
     const cepsize = koffi.decode(this.feat, FEAT.cepsize, 'int') as number;
     const cmnType = koffi.decode(this.feat, FEAT.cmnType, 'int') as number;
@@ -75,8 +98,29 @@ export class PocketsphinxDecoder {
     return new PocketsphinxDecoder(config, handle);
   }
 
+  /**
+   * A decoder with only a phone loop: how well free phones fit an utterance, the yardstick of a
+   * grammar's reading (grammar-check.ts). It is a decoder of its own, 6 MB, because adding the
+   * phone loop to a word decoder changed what its LM and grammars heard.
+   */
+  static loadPhoneLoop(model: PocketsphinxModel = DEFAULT_MODEL): PocketsphinxDecoder {
+    const ps = pocketsphinxLibrary();
+    // No words; context-independent phones, since context-dependent ones took 3-9 s per short
+    // utterance instead of ~40 ms, as much as a grammar's decode.
+    const config = ps.cmdLnInit(['-hmm', model.hmm, '-dict', '/dev/null', '-allphone_ci', 'yes', '-logfn', '/dev/null']);
+    if (config === null) throw new Error(`pocketsphinx rejected its configuration (model files under ${model.hmm}?)`);
+    const handle = ps.init(config);
+    if (handle === null || ps.setAllphone(handle, PHONE_LOOP, null) < 0) {
+      if (handle !== null) ps.free(handle);
+      ps.cmdLnFree(config);
+      throw new Error(`pocketsphinx could not load its phone loop from ${model.hmm}`);
+    }
+    return new PocketsphinxDecoder(config, handle, true);
+  }
+
   /** Adds a JSGF grammar search to this decoder (once); throws when pocketsphinx rejects it. */
   addGrammar(jsgf: string): string {
+    if (this.phoneLoop) throw new Error('a phone-loop decoder has no words for a grammar');
     const name = 'g' + createHash('sha1').update(jsgf).digest('hex').slice(0, 16);
     if (!this.grammars.has(name)) {
       if (pocketsphinxLibrary().setJsgfString(this.handle, name, jsgf) < 0) throw new Error('pocketsphinx rejected the JSGF grammar');
@@ -124,15 +168,40 @@ export class PocketsphinxDecoder {
    * to whole utterances).
    */
   decodeWhole(jsgf: string | undefined, samples: Int16Array): string {
+    return this.decode(jsgf === undefined ? 'lm' : { jsgf }, samples).text;
+  }
+
+  /**
+   * Decodes a whole utterance with `search`: normalized by its own cepstral mean (batch CMN), or,
+   * given `mean`, live from it, as a session's later utterances are decoded while they are heard.
+   */
+  decode(search: Search, samples: Int16Array, mean?: Float32Array): Reading {
     const ps = pocketsphinxLibrary();
-    const search = jsgf === undefined ? this.lmSearch : this.addGrammar(jsgf);
-    if (ps.setSearch(this.handle, search) < 0) throw new Error('pocketsphinx could not switch its search');
+    if ((search === 'phones') !== this.phoneLoop) throw new Error(`this decoder has no ${search === 'phones' ? 'phone loop' : 'words'}`);
+    const name = search === 'lm' || search === 'phones' ? this.lmSearch : this.addGrammar(search.jsgf);
+    if (ps.setSearch(this.handle, name) < 0) throw new Error('pocketsphinx could not switch its search');
     // Streaming audio turns the model's batch CMN into live CMN for good; set it back.
-    koffi.encode(this.feat, FEAT.cmnType, 'int', CMN_BATCH);
+    if (mean === undefined) koffi.encode(this.feat, FEAT.cmnType, 'int', CMN_BATCH);
+    else ps.cmnLiveSet(this.cmn, mean);
     if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
     this.inUtterance = true;
-    if (ps.processRaw(this.handle, samples, samples.length, 0, 1) < 0) throw new Error('pocketsphinx failed to process audio');
-    return this.finish();
+    if (ps.processRaw(this.handle, samples, samples.length, 0, mean === undefined ? 1 : 0) < 0) throw new Error('pocketsphinx failed to process audio');
+    this.finish();
+    return this.reading();
+  }
+
+  /** What the last utterance's search heard, with its score and where its words lie. */
+  reading(): Reading {
+    const ps = pocketsphinxLibrary();
+    const { text, score } = ps.getHypScored(this.handle);
+    let from = -1;
+    let to = -1;
+    for (const segment of ps.segments(this.handle)) {
+      if (NOT_SPEECH.test(segment.word)) continue;
+      if (from < 0) from = segment.from;
+      to = segment.to;
+    }
+    return { text: text ?? '', score, frames: ps.getNFrames(this.handle), from, to };
   }
 
   /** The cepstral mean after the last utterance: live-updated, or a whole utterance's own. */

@@ -7,6 +7,7 @@
 // all of them, and it costs eight times the grammar's decode, so it runs only when the pace does
 // not settle it, on threads of its own (check-decode.ts). bench/engines/rules-recognition.ts
 // measures both rates.
+import type { Reading } from './decoder.js';
 
 /** Share of the grammar's words the LM hypothesis may differ by (word edits / grammar words). */
 export const MAX_GRAMMAR_MISMATCH = 0.5;
@@ -27,13 +28,31 @@ export function wordEdits(from: readonly string[], to: readonly string[]): numbe
   return previous[to.length] ?? 0;
 }
 
-/** Grammar words per second of speech at or above which the grammar's reading stands. */
-const MIN_WORDS_PER_SECOND = 2.5;
+/** How a grammar's reading of an utterance compares with the phone loop's (free phones, no words). */
+export interface GrammarFit {
+  /** Score per frame below the phone loop's (the decoder's log units; 0 = as likely as free phones). */
+  lossPerFrame: number;
+  /** Share of the phone loop's speech (first to last phone that is not silence) the grammar's words span. */
+  coverage: number;
+}
 
-/** True when the grammar's reading of `speechMs` of speech stands without the open LM's. */
-export function grammarStands(grammarText: string, speechMs: number): boolean {
-  const grammar = words(grammarText);
-  return grammar.length > 0 && grammar.length / Math.max(0.3, speechMs / 1000) >= MIN_WORDS_PER_SECOND;
+export function grammarFit(grammar: Reading, phones: Reading): GrammarFit {
+  const speech = phones.from < 0 ? 0 : phones.to - phones.from + 1;
+  const words = grammar.from < 0 ? 0 : grammar.to - grammar.from + 1;
+  return {
+    lossPerFrame: (phones.score - grammar.score) / Math.max(1, grammar.frames),
+    coverage: speech === 0 ? 0 : Math.min(1, words / speech),
+  };
+}
+
+export const MAX_LOSS_PER_FRAME = 22;
+export const MIN_COVERAGE = 0.8;
+
+/** True when the grammar's reading stands without the open LM's. */
+export function grammarStands(grammar: Reading, phones: Reading): boolean {
+  if (words(grammar.text).length === 0) return false;
+  const fit = grammarFit(grammar, phones);
+  return fit.lossPerFrame <= MAX_LOSS_PER_FRAME && fit.coverage >= MIN_COVERAGE;
 }
 
 /** What was heard, given both readings: the grammar's when the open LM's agrees with it, else the LM's. */

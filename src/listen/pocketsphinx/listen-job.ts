@@ -1,5 +1,17 @@
+import type { Reading } from './decoder.js';
+
 /** The 'listen.local' job: one per listening session, fed the session's audio for its lifetime. */
 export const LISTEN_JOB_KIND = 'listen.local';
+
+/** A grammar's reading of an utterance, for the check (check-decode.ts) to confirm or replace. */
+export interface GrammarCheck {
+  /** What the grammar heard, with its score and where its words lie. */
+  reading: Reading;
+  /** The whole utterance, PCM16 mono 16 kHz. */
+  audio: Int16Array<ArrayBuffer>;
+  /** The cepstral mean the utterance was decoded from live; absent: its own (batch CMN, a session's first). */
+  mean?: Float32Array;
+}
 
 export interface TurnSettings {
   /** Silence after speech that ends the user's turn. */
@@ -32,8 +44,10 @@ export type ListenJobEvent =
   | {
       t: 'endOfTurn';
       text: string;
+      /** Where the speech of the turn ended, in samples of the stream (0: the first written), before the endpointing silence. */
+      speechEndSample: number;
       audioMs?: number;
       finalizeMs?: number;
-      /** The utterance, when `text` is a grammar's reading that the open LM must check first (check-decode.ts). */
-      check?: Int16Array<ArrayBuffer>;
+      /** Present when `text` is a grammar's reading, to be checked before it is reported (check-decode.ts). */
+      check?: GrammarCheck;
     };

@@ -5,16 +5,15 @@
  * Settings (extra fields of agent.listen.provider, each also a server env var):
  *   endpointing (ms, PARLEY_ENDPOINTING_MS, default 700): silence that ends the turn
  *   vad_threshold (0..1, PARLEY_VAD_THRESHOLD, default 0.5)
- *   min_speech_ms (PARLEY_MIN_SPEECH_MS, default 200): shorter sounds are ignored
+ *   min_speech_ms (PARLEY_MIN_SPEECH_MS, default 160): shorter sounds are ignored
  *   max_speech_ms (PARLEY_MAX_SPEECH_MS, default 25000): longer speech is cut into turns
  *   grammar (JSGF text): decode with this grammar instead of the open language model
  */
 import { str } from '../../providers/settings.js';
 import { pocketsphinxCheckPool, pocketsphinxPool } from './pocketsphinx-pool.js';
 import { LISTEN_CHECK_JOB_KIND } from './check-decode.js';
-import type { CheckPayload } from './check-decode.js';
 import { LISTEN_JOB_KIND } from './listen-job.js';
-import type { ListenJobEvent, ListenJobInput, ListenJobPayload } from './listen-job.js';
+import type { GrammarCheck, ListenJobEvent, ListenJobInput, ListenJobPayload } from './listen-job.js';
 import type { WorkerPool } from '../../workers/worker-pool.js';
 import type { ListenSettings } from '../../protocol/agent-config.js';
 import type { Logger } from '../../core/logger.js';
@@ -23,7 +22,8 @@ import type { ListenEvents, ListenFactory, ListenProvider, ListenStream } from '
 import { openPoolListen } from '../pool-listen-stream.js';
 import { resolveTurnSettings } from '../vad/turn-settings.js';
 
-const INTERIM_INTERVAL_MS = 500;
+/** How often (in audio time) the live decoder reports a changed partial transcript. */
+export const INTERIM_INTERVAL_MS = 500;
 
 export interface LocalListenOptions {
   /**
@@ -46,7 +46,8 @@ export const createLocalListen: ListenFactory = createLocalListenFactory();
 /** Starts every thread of the check pool with its decoder loaded, so that no first check waits for a model. */
 export async function warmGrammarChecks(): Promise<void> {
   const checks = pocketsphinxCheckPool.get();
-  const check = (): Promise<unknown> => checks.request<CheckPayload, string>(LISTEN_CHECK_JOB_KIND, { grammarText: '', audio: new Int16Array(1600) });
+  const nothing = { text: '', score: 0, frames: 0, from: -1, to: -1 };
+  const check = (): Promise<unknown> => checks.request<GrammarCheck, string>(LISTEN_CHECK_JOB_KIND, { reading: nothing, audio: new Int16Array(1600) });
   await Promise.all(Array.from({ length: checks.threads }, check));
 }
 
@@ -72,9 +73,9 @@ class LocalListenProvider implements ListenProvider {
 
   open(events: ListenEvents): Promise<ListenStream> {
     const pool = this.options.pool ?? pocketsphinxPool.get();
-    const settle = async (grammarText: string, audio: Int16Array<ArrayBuffer>): Promise<string> => {
+    const settle = async (check: GrammarCheck): Promise<string> => {
       const checks = this.options.checkPool ?? pocketsphinxCheckPool.get();
-      const text = await checks.request<CheckPayload, string>(LISTEN_CHECK_JOB_KIND, { grammarText, audio }, { transfer: [audio.buffer] });
+      const text = await checks.request<GrammarCheck, string>(LISTEN_CHECK_JOB_KIND, check, { transfer: [check.audio.buffer] });
       if (text === undefined) throw new Error('the grammar check returned nothing');
       return text;
     };

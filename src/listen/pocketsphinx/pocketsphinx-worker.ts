@@ -6,7 +6,7 @@ import type { ListenJobEvent, ListenJobInput, ListenJobPayload } from './listen-
 
 registerJobHandler<ListenJobPayload, ListenJobInput, ListenJobEvent>(LISTEN_JOB_KIND, async (payload, job) => {
   // An utterance to check moves to the main thread rather than being copied.
-  const pipeline = new TurnPipeline(payload, (event) => job.emit(event, event.t === 'endOfTurn' && event.check !== undefined ? [event.check.buffer] : []));
+  const pipeline = new TurnPipeline(payload, (event) => job.emit(event, event.t === 'endOfTurn' && event.check !== undefined ? [event.check.audio.buffer] : []));
   try {
     job.emit({ t: 'ready' });
     for await (const input of job.input) {

@@ -1,7 +1,6 @@
 // VAD → turn detector → streaming STT for one session, synchronous; runs inside a worker.
 import { acquireDecoder, releaseDecoder, tryAcquireDecoder } from './decoder.js';
 import type { PocketsphinxDecoder } from './decoder.js';
-import { grammarStands } from './grammar-check.js';
 import { VAD_SAMPLE_RATE } from '../vad/silero-vad.js';
 import type { ListenJobEvent, ListenJobPayload } from './listen-job.js';
 import { VadSegmenter } from '../vad/vad-segmenter.js';
@@ -17,6 +16,8 @@ interface Pending {
   audio: Int16Array[];
   whole: Int16Array[];
   ended: boolean;
+  /** Where its speech ended, in samples of the stream, once it has. */
+  speechEndSample: number;
 }
 
 export class TurnPipeline {
@@ -55,7 +56,7 @@ export class TurnPipeline {
     this.segmenter = new VadSegmenter(payload.turn, {
       start: (preRoll) => this.startUtterance(preRoll),
       audio: (window) => this.hear(window),
-      end: () => this.endUtterance(),
+      end: (speechEndSample) => this.endUtterance(speechEndSample),
     });
   }
 
@@ -81,7 +82,7 @@ export class TurnPipeline {
 
   private startUtterance(preRoll: Int16Array): void {
     this.emit({ t: 'speechStarted' });
-    this.pending.push({ audio: [], whole: [], ended: false });
+    this.pending.push({ audio: [], whole: [], ended: false, speechEndSample: 0 });
     this.hear(preRoll);
     if (this.pending.length === 1) this.requestDecoder();
   }
@@ -155,10 +156,11 @@ export class TurnPipeline {
     }
   }
 
-  private endUtterance(): void {
+  private endUtterance(speechEndSample: number): void {
     const current = this.pending.at(-1);
     if (current === undefined) return;
     current.ended = true;
+    current.speechEndSample = speechEndSample;
     const decoder = this.decoder;
     if (decoder === undefined || this.pending.length !== 1) return;
     this.decoder = undefined;
@@ -172,8 +174,8 @@ export class TurnPipeline {
    * Ends an utterance decoded live (on the session's grammar, or the open LM). The session's
    * first utterance had no cepstral mean of its own to start from (the model's default made
    * 16 kHz WER ~54 % instead of ~40 %), so it is decoded again whole with its own. A grammar's
-   * reading that does not stand by itself (grammar-check.ts) goes out with the utterance's audio,
-   * for the open LM to check on another thread (check-decode.ts).
+   * reading goes out with the utterance's audio and the mean it was decoded from, to be checked
+   * on another thread (check-decode.ts) before it is reported.
    */
   private finish(decoder: PocketsphinxDecoder, utterance: Pending): ListenJobEvent & { t: 'endOfTurn' } {
     const live = decoder.finish();
@@ -184,12 +186,14 @@ export class TurnPipeline {
       whole.set(chunk, offset);
       offset += chunk.length;
     }
-    const first = this.mean === undefined;
-    const text = first ? decoder.decodeWhole(grammar, whole) : live;
+    const before = this.mean;
+    if (grammar === undefined) {
+      const text = before === undefined ? decoder.decodeWhole(undefined, whole) : live;
+      this.mean = decoder.mean();
+      return { t: 'endOfTurn', text, speechEndSample: utterance.speechEndSample };
+    }
+    const reading = before === undefined ? decoder.decode({ jsgf: grammar }, whole) : decoder.reading();
     this.mean = decoder.mean();
-    if (grammar === undefined) return { t: 'endOfTurn', text };
-    // The utterance ends with the endpointing silence: what remains is the speech.
-    const speechMs = (whole.length * 1000) / VAD_SAMPLE_RATE - this.payload.turn.endpointingMs;
-    return grammarStands(text, speechMs) ? { t: 'endOfTurn', text } : { t: 'endOfTurn', text, check: whole };
+    return { t: 'endOfTurn', text: reading.text, speechEndSample: utterance.speechEndSample, check: { reading, audio: whole, ...(before === undefined ? {} : { mean: before }) } };
   }
 }

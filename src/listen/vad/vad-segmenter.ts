@@ -13,8 +13,11 @@ export interface UtteranceEvents {
   start(preRoll: Int16Array): void;
   /** One more window of the utterance. */
   audio(window: Int16Array): void;
-  /** The utterance ended (endpointing silence, max length, or forced). */
-  end(): void;
+  /**
+   * The utterance ended (endpointing silence, max length, or forced); its speech ended at sample
+   * `speechEndSample` of the stream (0: the first written), before the endpointing silence.
+   */
+  end(speechEndSample: number): void;
 }
 
 export class VadSegmenter {
@@ -28,6 +31,10 @@ export class VadSegmenter {
   private preRollEnd = 0;
   private preRollFilled = 0;
   private inSpeech = false;
+  /** Samples cut into windows so far, and where the current utterance's onset window began. */
+  private windowed = 0;
+  private onsetSample = 0;
+  private readonly endpointingSamples: number;
 
   constructor(
     turn: TurnSettings,
@@ -35,6 +42,7 @@ export class VadSegmenter {
   ) {
     const options = { threshold: turn.vadThreshold, minSpeechMs: turn.minSpeechMs, minSilenceMs: turn.endpointingMs, maxSpeechMs: turn.maxSpeechMs };
     this.vadKey = JSON.stringify(options);
+    this.endpointingSamples = Math.round((turn.endpointingMs * VAD_SAMPLE_RATE) / 1000);
     this.vad = acquireVad(this.vadKey, options);
     this.preRoll = new Int16Array(Math.ceil(((turn.minSpeechMs + PRE_ROLL_PADDING_MS) * VAD_SAMPLE_RATE) / 1000) + VAD_WINDOW_SAMPLES);
   }
@@ -59,7 +67,7 @@ export class VadSegmenter {
     if (!this.inSpeech) return false;
     this.inSpeech = false;
     this.vad.reset();
-    this.events.end();
+    this.events.end(this.windowed + this.pendingLength);
     return true;
   }
 
@@ -68,6 +76,7 @@ export class VadSegmenter {
   }
 
   private processWindow(window: Int16Array): void {
+    this.windowed += window.length;
     for (let i = 0; i < window.length; i++) this.floats[i] = (window[i] ?? 0) / 32768;
     this.vad.acceptWaveform(this.floats);
     const detected = this.vad.isDetected();
@@ -77,6 +86,7 @@ export class VadSegmenter {
     if (!this.inSpeech) {
       if (detected) {
         this.inSpeech = true;
+        this.onsetSample = this.windowed - window.length;
         this.events.start(this.preRollAudio());
       }
       return;
@@ -84,7 +94,8 @@ export class VadSegmenter {
     this.events.audio(window);
     if (!detected) {
       this.inSpeech = false;
-      this.events.end();
+      // Silero lets go once the endpointing silence has passed: the speech ended that long ago.
+      this.events.end(Math.max(this.onsetSample, this.windowed - this.endpointingSamples));
     }
   }
 

@@ -31,13 +31,13 @@ registerJobHandler<WhisperListenPayload, WhisperListenInput, WhisperListenEvent>
     },
     // The segmenter reuses its window buffer: keep a copy.
     audio: (window) => utterance.push(window.slice()),
-    end: () => {
+    end: (speechEndSample) => {
       const pcm = toFloats(utterance);
       utterance = [];
       transcribing = transcribing.then(async () => {
         const started = performance.now();
         const text = job.signal.aborted ? '' : await transcribe(pcm, payload.model);
-        job.emit({ t: 'endOfTurn', text, audioMs: (pcm.length / VAD_SAMPLE_RATE) * 1000, finalizeMs: performance.now() - started });
+        job.emit({ t: 'endOfTurn', text, speechEndSample, audioMs: (pcm.length / VAD_SAMPLE_RATE) * 1000, finalizeMs: performance.now() - started });
       });
     },
   });

@@ -127,7 +127,7 @@ test('with a grammar, speech outside it goes out for the check with its audio, a
   assert.ok(open.every((e) => e.t === 'endOfTurn' && e.check === undefined), 'no check without a grammar');
   const checked = heard(grammar).map((e) => {
     assert.ok(e.t === 'endOfTurn' && e.check !== undefined, `"${e.t === 'endOfTurn' ? e.text : ''}" went out unchecked`);
-    return checkedText({ grammarText: e.text, audio: e.check });
+    return checkedText(e.check);
   });
   assert.deepEqual(checked, turns(open));
   assert.ok(wordErrors(clip.transcript, checked.join(' ')).errors <= 4);

@@ -51,8 +51,12 @@ export async function serveDir(dir: string): Promise<{ url: string; close(): Pro
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((done) => http.close(() => done())) };
 }
 
-/** `loop`: the fake microphone repeats the file instead of going quiet after it. */
-export async function launchChromium(micWav: string, loop = false): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/**
+ * `loop`: the fake microphone repeats the file instead of going quiet after it. `micAllowed:
+ * false`: the page is refused the microphone, as when a user blocks it (headless Chromium
+ * denies a permission nobody answers).
+ */
+export async function launchChromium(micWav: string, loop = false, { micAllowed = true } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'parley-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -66,7 +70,7 @@ export async function launchChromium(micWav: string, loop = false): Promise<{ co
       '--disable-component-update',
       '--disable-sync',
       '--autoplay-policy=no-user-gesture-required',
-      '--use-fake-ui-for-media-stream',
+      ...(micAllowed ? ['--use-fake-ui-for-media-stream'] : []),
       '--use-fake-device-for-media-stream',
       `--use-file-for-fake-audio-capture=${micWav}${loop ? '' : '%noloop'}`,
     ],
@@ -95,7 +99,11 @@ export interface PageHooks {
   samplesPlayed: number;
   flushes: number;
   state: string;
-  transcript: { kind: string; text: string; live: boolean; calls: { name: string; arguments: string; result?: string }[] }[];
+  /** Every state the page showed, in order. */
+  states: string[];
+  /** Every InterimTranscript the page was sent. */
+  interims: string[];
+  transcript: { kind: string; text: string; at: string; iso: string; live: boolean; calls: { name: string; arguments: string; result?: string }[] }[];
   latencies: { turn: number; totalMs: number; sttMs?: number; thinkMs?: number; ttsMs?: number }[];
   log: { dir: 'in' | 'out'; type: string; json: string; frames?: number }[];
 }
@@ -112,6 +120,8 @@ export function snapshotHooks(): PageHooks {
     samplesPlayed: h.samplesPlayed,
     flushes: h.flushes,
     state: h.state,
+    states: [...h.states],
+    interims: [...h.interims],
     transcript: h.transcript.map((row) => ({ ...row, calls: row.calls.map((call) => ({ ...call })) })),
     latencies: h.latencies.map((turn) => ({ ...turn })),
     log: h.log.map((entry) => ({ ...entry })),
