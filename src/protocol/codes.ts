@@ -21,6 +21,20 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Fatal codes caused by what a client sent (or did not read): logged at debug, not at info. */
+export const CLIENT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CLIENT_MESSAGE_TIMEOUT',
+  'UNPARSABLE_CLIENT_MESSAGE',
+  'NON_SETTINGS_MESSAGE_BEFORE_SETTINGS',
+  'SETTINGS_ALREADY_APPLIED',
+  'INVALID_SETTINGS',
+  'USER_AUDIO_FORMAT',
+  'AGENT_ID_NOT_SUPPORTED',
+  'INVALID_AGENT_ID',
+  'CLIENT_TOO_SLOW',
+  'TOO_MANY_MESSAGES',
+]);
+
 /** Non-fatal warning codes; PROVIDER_SUBSTITUTED, PROMPT_IGNORED and NO_SPEECH_RECOGNIZED are Parley's own. */
 export const WARNING_CODES = [
   'INJECT_AGENT_MESSAGE_DURING_USER_SPEECH',

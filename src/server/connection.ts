@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '../protocol/errors.js';
+import { CLIENT_ERROR_CODES } from '../protocol/codes.js';
 import type { Logger } from '../core/logger.js';
 import type { Providers } from '../session/provider-registry.js';
 import type { Dialect } from '../protocol/agent-config.js';
@@ -127,7 +128,8 @@ export class Connection {
     if (this.state === 'closed') return;
     // The Error below must not trip the buffer check again.
     this.buffer.stop();
-    this.logger.info({ code: error.code }, error.message);
+    // A client's own mistake is its business, not the operator's: debug, not info.
+    this.logger[CLIENT_ERROR_CODES.has(error.code) ? 'debug' : 'info']({ code: error.code }, error.message);
     this.deps.metrics.errors.inc({ code: error.code });
     this.emit({ type: 'Error', code: error.code, description: error.message });
     this.dispose();

@@ -84,7 +84,7 @@ export class SessionHarness {
     fakeClock();
     const startedAt = Date.now();
     const { value: config } = normalizeV1Settings(
-      { type: 'Settings', audio: { input: { encoding: 'linear16', sample_rate: LISTEN_SAMPLE_RATE }, output: OUTPUT }, agent: options.agent } as Parameters<typeof normalizeV1Settings>[0],
+      { type: 'Settings', audio: { input: { encoding: 'linear16', sample_rate: LISTEN_SAMPLE_RATE }, output: OUTPUT }, agent: options.agent },
       DEFAULT_CLIENT_LIMITS,
     );
     const encoder = OutputEncoder.create(config.output);

@@ -129,6 +129,17 @@ describe('browser page against the fake agent server', () => {
       );
       const hooks = await tab.evaluate(snapshotHooks);
       assert.match(hooks.transcript.find((l) => l.kind === 'user')?.text ?? '', /^I heard \d/);
+
+      // From the keyboard: holding Space (focus outside a text field) opens the microphone too.
+      const voiced = (): number => session.received.filter((r) => r.kind === 'binary' && r.bytes.some((b) => b !== 0)).length;
+      const before = voiced();
+      await tab.locator('#ptt').focus();
+      await tab.keyboard.down('Space');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await tab.locator('#ptt').getAttribute('aria-pressed'), 'true');
+      await tab.keyboard.up('Space');
+      assert.equal(await tab.locator('#ptt').getAttribute('aria-pressed'), 'false');
+      assert.ok(voiced() > before, 'the held Space sent the microphone');
     } finally {
       await browser.close();
     }
@@ -197,6 +208,74 @@ describe('browser page against the fake agent server', () => {
       assert.deepEqual(hooks.interims, ['what is', 'what is the time']);
       assert.equal(await live.count(), 0);
       assert.ok(hooks.log.some((e) => e.dir === 'in' && e.type === 'InterimTranscript'), 'logged under its own type');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("race: an interrupted reply's LatencyReport that comes after the next reply started adds no bar, and the next reply gets its own", async () => {
+    const browser = await launchChromium(join(dir, 'quiet.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      const next = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      const session = await next;
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+      const hooks = (): Promise<PageHooks> => tab.evaluate(snapshotHooks);
+      session.send({ type: 'ConversationText', role: 'user', content: 'first question' });
+      session.send({ type: 'AgentStartedSpeaking', total_latency: 0.9, tts_latency: 0.1, ttt_latency: 0.2 });
+      const tone = Buffer.alloc(24000 * 2 * 3);
+      for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
+      for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= 24000 * 3);
+      session.send({ type: 'UserStartedSpeaking' });
+      session.send({ type: 'ConversationText', role: 'user', content: 'second question' });
+      session.send({ type: 'AgentStartedSpeaking', total_latency: 0.4, tts_latency: 0.1, ttt_latency: 0.2 });
+      // The first reply's report, late: after the second reply has started.
+      session.send({ type: 'LatencyReport', total_latency: 0.9, stt_latency: 0.5, ttt_text_latency: 0.3, tts_latency: 0.1 });
+      for (let offset = 0; offset < 9600; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
+      session.send({ type: 'AgentAudioDone' });
+      session.send({ type: 'LatencyReport', total_latency: 0.4, stt_latency: 0.25, ttt_text_latency: 0.1, tts_latency: 0.05 });
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['LatencyReport'] === 2);
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.state === 'listening');
+      const after = await hooks();
+      assert.deepEqual(after.latencies, [{ turn: 1, totalMs: 400, sttMs: 250, thinkMs: 100, ttsMs: 50 }]);
+      assert.equal(await tab.locator('#latency-chart g.turn-bar').count(), 1);
+      assert.deepEqual(after.transcript.map((r) => r.kind), ['user', 'notice', 'user'], 'question, "interrupted", question');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('typing while the agent speaks cuts its audio off, as the server does', async () => {
+    const browser = await launchChromium(join(dir, 'quiet.wav'), true);
+    try {
+      const tab = await browser.context.newPage();
+      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      const next = server.nextSession();
+      await tab.getByRole('button', { name: 'Start' }).click();
+      const session = await next;
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+      session.send({ type: 'AgentStartedSpeaking', total_latency: 0.3, tts_latency: 0.1, ttt_latency: 0.2 });
+      const tone = Buffer.alloc(24000 * 2 * 3);
+      for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
+      for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
+      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= 24000 * 3);
+      await tab.locator('#agent-state', { hasText: 'speaking' }).waitFor();
+      await tab.getByLabel('Type a message').fill('stop there');
+      await tab.getByRole('button', { name: 'Send' }).click();
+      await tab.locator('#transcript li.assistant', { hasText: 'Reply number 1.' }).waitFor();
+      const hooks = await tab.evaluate(snapshotHooks);
+      assert.equal(hooks.flushes, 1, 'the queued audio was dropped');
+      assert.ok(hooks.samplesPlayed < 24000 * 2, `not all 3 s played: ${hooks.samplesPlayed}`);
+      assert.deepEqual(hooks.transcript.map((r) => [r.kind, r.text]), [
+        ['notice', 'interrupted'],
+        ['user', 'stop there'],
+        ['assistant', 'Reply number 1.'],
+      ]);
     } finally {
       await browser.close();
     }

@@ -45,7 +45,7 @@ export function grammarFit(grammar: Reading, phones: Reading): GrammarFit {
   };
 }
 
-export const MAX_LOSS_PER_FRAME = 22;
+export const MAX_LOSS_PER_FRAME = 25;
 export const MIN_COVERAGE = 0.8;
 
 /** True when the grammar's reading stands without the open LM's. */
