@@ -71,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const agents = config.agentsFile === undefined ? AgentDirectory.embedded() : await AgentDirectory.open(config.agentsFile, logger);
   const recordings = config.recordDir === undefined ? undefined : new Recordings(config.recordDir, config.record, logger);
   let draining = false;
+  let closing = false;
   let state: 'starting' | 'ok' | 'failed' = options.ready === undefined ? 'ok' : 'starting';
   options.ready?.then(
     () => {
@@ -78,7 +79,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     (err: unknown) => {
       state = 'failed';
-      logger.error({ err }, 'engines failed to load');
+      // A shutdown during the warm-up closes the engines under it: expected, not a failure.
+      if (closing) logger.info('engine warm-up ended by the shutdown');
+      else logger.error({ err }, 'engines failed to load');
     },
   );
 
@@ -231,6 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   logger.info({ host: config.host, port }, 'Parley listening');
 
   async function close(): Promise<void> {
+    closing = true;
     for (const connection of [...connections]) connection.goAway();
     wss.close();
     http.closeAllConnections();
