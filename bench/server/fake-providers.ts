@@ -3,16 +3,17 @@
  * cost never shows in the server's figures). One HTTP server speaks three vendors' wire formats:
  *   POST /v1/audio/transcriptions   OpenAI transcription: {"text"} after TRANSCRIBE_MS
  *   POST /v1/chat/completions       OpenAI chat, streamed: first token after FIRST_TOKEN_MS
- *   POST /v1/speak                  Deepgram speak: PCM16 24 kHz, first audio after FIRST_AUDIO_MS,
- *                                   then 100 ms of audio every 20 ms (five times real time)
- * Reports { t: 'listening', port } over IPC.
+ *   POST /v1/speak                  Deepgram speak: PCM16 at the asked sample_rate (24 kHz by default),
+ *                                   first audio after FIRST_AUDIO_MS, then 100 ms of audio every 20 ms
+ *                                   (five times real time)
+ * Reports { t: 'listening', port } over IPC, and { t: 'cpu', ms } (its CPU time so far) when sent 'cpu'.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const DELAYS = { transcribeMs: 100, firstTokenMs: 200, firstAudioMs: 80 };
 const REPLY = ['Sure thing. ', 'The weather ', 'today is ', 'sunny and ', 'warm, ', 'with a light ', 'breeze from ', 'the west.'];
-const SPEAK_RATE = 24000;
+const DEFAULT_SPEAK_RATE = 24000;
 /** 40 ms of speech per character, like a person at a brisk pace. */
 const MS_PER_CHAR = 40;
 
@@ -29,7 +30,8 @@ function body(req: import('node:http').IncomingMessage): Promise<string> {
 const server = createServer((req, res) => {
   void (async () => {
     const text = await body(req);
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
     if (path.endsWith('/audio/transcriptions')) {
       await sleep(DELAYS.transcribeMs);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'what is the weather like today' }));
@@ -49,13 +51,14 @@ const server = createServer((req, res) => {
     }
     if (path.endsWith('/speak')) {
       const words = (JSON.parse(text) as { text?: string }).text ?? '';
-      const samples = Math.round((words.length * MS_PER_CHAR * SPEAK_RATE) / 1000);
+      const rate = Number(url.searchParams.get('sample_rate') ?? DEFAULT_SPEAK_RATE);
+      const samples = Math.round((words.length * MS_PER_CHAR * rate) / 1000);
       res.writeHead(200, { 'content-type': 'audio/l16' });
       await sleep(DELAYS.firstAudioMs);
-      const chunk = (SPEAK_RATE * 100) / 1000;
+      const chunk = (rate * 100) / 1000;
       for (let sent = 0; sent < samples && !res.destroyed; sent += chunk) {
         const pcm = Buffer.alloc(Math.min(chunk, samples - sent) * 2);
-        for (let i = 0; i < pcm.length / 2; i++) pcm.writeInt16LE(Math.round(3000 * Math.sin((2 * Math.PI * 220 * (sent + i)) / SPEAK_RATE)), i * 2);
+        for (let i = 0; i < pcm.length / 2; i++) pcm.writeInt16LE(Math.round(3000 * Math.sin((2 * Math.PI * 220 * (sent + i)) / rate)), i * 2);
         res.write(pcm);
         await sleep(20);
       }
@@ -71,5 +74,9 @@ if (process.send !== undefined) {
   server.listen(0, '127.0.0.1', () => process.send?.({ t: 'listening', port: (server.address() as AddressInfo).port }));
   process.on('message', (message) => {
     if (message === 'stop') server.close(() => process.exit(0));
+    if (message === 'cpu') {
+      const cpu = process.cpuUsage();
+      process.send?.({ t: 'cpu', ms: (cpu.user + cpu.system) / 1000 });
+    }
   });
 }

@@ -11,35 +11,34 @@
  *   turns                 answered turns (AgentStartedSpeaking and audio after the speech) / turns spoken
  *   overhead              end of the caller's speech → first agent audio byte, less the known delays:
  *                         endpointing (700 ms of silence) and the three providers'
- *   barge-in              the detector's sight of the interrupting speech (its fifth voiced frame
- *                         sent) → the last byte of the interrupted answer
+ *   barge-in              the server's detector's sight of the interrupting speech (the frame on
+ *                         which EnergyTurnDetector fires, sent) → the last byte of the interrupted answer
  *   stalled replies       replies whose audio ran dry at the caller: a player that starts with the
  *                         first byte and plays without pause would have waited (by more than one
  *                         frame) for the next one; the interrupted reply counts up to the barge-in
  *   rss per idle session  server RSS after GC with every session open and silent, less before any
  *   rss per talking       the largest server RSS sampled while talking, less before any session
+ *   callers / fakes cpu   what the other two processes took of the same cores (% of one), and the
+ *                         callers' own event-loop delay, which delays what they see
  * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there.
  *
  *   BENCH_SESSIONS=1,50,100,200 BENCH_OUTPUTS=linear16-16k,mulaw-8k npm run bench -- load
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { cardsClips, readPcm16 } from '../../test/support/fixtures.js';
 import { printTable, summarize } from '../harness.js';
 import { DELAYS } from './fake-providers.js';
 import { ParleyProcess } from './load.js';
+import { EnergyTurnDetector } from '../../src/listen/cloud/energy-turn-detector.js';
 
 const FRAME_MS = 20;
 const FRAME_BYTES = 640;
 const ENDPOINTING_MS = 700;
 const KNOWN_MS = ENDPOINTING_MS + DELAYS.transcribeMs + DELAYS.firstTokenMs + DELAYS.firstAudioMs;
-/**
- * The energy detector's start (100 ms voiced, so it decides on the arrival of the fifth voiced
- * 20 ms frame) and level (−45 dBFS): where it sees speech begin and end.
- */
-const DETECTOR_START_MS = 100;
+/** The energy detector's level (−45 dBFS): where the speech of a clip ends. */
 const VOICED_RMS = 32768 * 10 ** (-45 / 20);
 const ANSWER_TIMEOUT_MS = 20_000;
 /** A player's wait past this for the next audio is a stall (one frame of network jitter is not). */
@@ -58,24 +57,32 @@ const OUTPUTS: Record<Output, { encoding: string; sample_rate: number; bytesPerM
 
 interface Clip {
   audio: Buffer;
-  /** Where the speech in it begins (the first voiced frame) and ends (after the last), ms. */
-  speechStartMs: number;
+  /** The frame on whose arrival the server's detector sees the speech begin. */
+  detectedFrame: number;
+  /** Where the speech in it ends (after the last voiced frame), ms. */
   speechEndMs: number;
+}
+
+/** The frame of `samples` (after silence, as a caller sends it) at which the server's energy detector calls the start of speech. */
+function detectedFrame(samples: Int16Array): number {
+  let frame = 0;
+  let detected: number | undefined;
+  const detector = new EnergyTurnDetector({ speechStart: () => (detected ??= frame), speechEnd: () => undefined });
+  for (let k = 0; k < 50; k++) detector.write(new Int16Array(320));
+  for (; detected === undefined && (frame + 1) * 320 <= samples.length; frame++) detector.write(samples.subarray(frame * 320, (frame + 1) * 320));
+  return detected ?? 0;
 }
 
 function clips(): Clip[] {
   return cardsClips().map((clip) => {
     const { samples } = readPcm16(clip.path);
-    let first: number | undefined;
     let last = 0;
     for (let f = 0; (f + 1) * 320 <= samples.length; f++) {
       let energy = 0;
       for (let i = f * 320; i < (f + 1) * 320; i++) energy += (samples[i] ?? 0) ** 2;
-      if (Math.sqrt(energy / 320) <= VOICED_RMS) continue;
-      first ??= f;
-      last = f + 1;
+      if (Math.sqrt(energy / 320) > VOICED_RMS) last = f + 1;
     }
-    return { audio: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), speechStartMs: (first ?? 0) * FRAME_MS, speechEndMs: last * FRAME_MS };
+    return { audio: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), detectedFrame: detectedFrame(samples), speechEndMs: last * FRAME_MS };
   });
 }
 
@@ -135,7 +142,7 @@ class Caller {
   private nextReply: ReplyAudio | undefined;
   private clip: Clip | undefined;
   private offset = 0;
-  private onSpeechStart: ((at: number) => void) | undefined;
+  private onDetected: ((at: number) => void) | undefined;
   private onSpeechEnd: ((at: number) => void) | undefined;
   private onClipEnd: (() => void) | undefined;
   /** Conditions waited for, checked at every message (no polling timers: 200 callers wait at once). */
@@ -214,7 +221,7 @@ class Caller {
     ws.send(clip.audio.subarray(this.offset, this.offset + FRAME_BYTES), { binary: true });
     const at = this.offset / FRAME_BYTES;
     this.offset += FRAME_BYTES;
-    if (at === clip.speechStartMs / FRAME_MS) this.onSpeechStart?.(now);
+    if (at === clip.detectedFrame) this.onDetected?.(now);
     if (at + 1 === clip.speechEndMs / FRAME_MS) this.onSpeechEnd?.(now + FRAME_MS);
     if (this.offset >= clip.audio.length) {
       this.clip = undefined;
@@ -222,12 +229,12 @@ class Caller {
     }
   }
 
-  /** Queues a clip: when its speech begins and ends and the clip is sent (wall time, as the caller sends it). */
-  say(clip: Clip): { speechStart: Promise<number>; speechEnd: Promise<number>; clipEnd: Promise<void> } {
+  /** Queues a clip: when the detector sees its speech begin, when the speech ends and when the clip is sent (wall time, as the caller sends it). */
+  say(clip: Clip): { detected: Promise<number>; speechEnd: Promise<number>; clipEnd: Promise<void> } {
     this.clip = clip;
     this.offset = 0;
     return {
-      speechStart: new Promise((resolve) => (this.onSpeechStart = resolve)),
+      detected: new Promise((resolve) => (this.onDetected = resolve)),
       speechEnd: new Promise((resolve) => (this.onSpeechEnd = resolve)),
       clipEnd: new Promise((resolve) => (this.onClipEnd = resolve)),
     };
@@ -274,7 +281,7 @@ class Caller {
     const third = this.expectReply();
     const doneBefore = this.count('AgentAudioDone');
     const interrupting = this.say(clip(2));
-    const onset = (await interrupting.speechStart) + DETECTOR_START_MS - FRAME_MS;
+    const onset = await interrupting.detected;
     second.judgeUntil = onset;
     if (secondAnswered) {
       const interrupted = this.count('AgentAudioDone') === doneBefore;
@@ -300,13 +307,36 @@ class Caller {
   }
 }
 
-async function startFakes(): Promise<{ url: string; stop: () => void }> {
-  const child = fork(fileURLToPath(new URL('./fake-providers.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.on('message', (m: { t: string; port: number }) => m.t === 'listening' && resolve(m.port)));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.send('stop') };
+interface Fakes {
+  url: string;
+  /** CPU ms of the fakes' process so far. */
+  cpuMs: () => Promise<number>;
+  stop: () => void;
 }
 
-async function row(fakesUrl: string, output: Output, sessions: number, speech: Clip[]): Promise<Record<string, string | number>> {
+async function startFakes(): Promise<Fakes> {
+  const child = fork(fileURLToPath(new URL('./fake-providers.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.on('message', (m: { t: string; port: number }) => m.t === 'listening' && resolve(m.port)));
+  const cpuMs = (): Promise<number> =>
+    new Promise((resolve) => {
+      const onMessage = (m: { t: string; ms: number }): void => {
+        if (m.t !== 'cpu') return;
+        child.off('message', onMessage);
+        resolve(m.ms);
+      };
+      child.on('message', onMessage);
+      child.send('cpu');
+    });
+  return { url: `http://127.0.0.1:${port}`, cpuMs, stop: () => child.send('stop') };
+}
+
+const cpuNow = (): number => {
+  const cpu = process.cpuUsage();
+  return (cpu.user + cpu.system) / 1000;
+};
+
+async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[]): Promise<Record<string, string | number>> {
+  const fakesUrl = fakes.url;
   const server = await ParleyProcess.start({
     PARLEY_MAX_SESSIONS: String(sessions),
     OPENAI_API_KEY: 'fake',
@@ -341,6 +371,10 @@ async function row(fakesUrl: string, output: Output, sessions: number, speech: C
     }
   })();
   const talkStarted = performance.now();
+  const callersCpu = cpuNow();
+  const fakesCpu = await fakes.cpuMs();
+  const callersLoop = monitorEventLoopDelay({ resolution: 10 });
+  callersLoop.enable();
   await Promise.all(
     callers.map(async (caller, i) => {
       if (!caller.outcome.opened) return;
@@ -349,6 +383,9 @@ async function row(fakesUrl: string, output: Output, sessions: number, speech: C
     }),
   );
   const seconds = (performance.now() - talkStarted) / 1000;
+  callersLoop.disable();
+  const callersCpuPercent = (cpuNow() - callersCpu) / 10 / seconds;
+  const fakesCpuPercent = ((await fakes.cpuMs()) - fakesCpu) / 10 / seconds;
   sampling = false;
   await sampler;
   const after = await server.measure();
@@ -379,6 +416,10 @@ async function row(fakesUrl: string, output: Output, sessions: number, speech: C
     'cpu ms per session-s': (after.cpuMs - idle.cpuMs) / (opened * seconds),
     'rss MB per idle session': (idle.memory.rss - baseline.memory.rss) / MB / Math.max(1, opened),
     'rss MB per talking session': (talkingRss - baseline.memory.rss) / MB / Math.max(1, opened),
+    // The other two processes on the same cores, and this one's own lag (it delays what the callers see).
+    'callers cpu %': callersCpuPercent,
+    'callers loop p99 ms': callersLoop.percentile(99) / 1e6,
+    'fakes cpu %': fakesCpuPercent,
     warnings: [...warnings].map(([code, n]) => `${code}×${n}`).join(' ') || '-',
   };
 }
@@ -391,7 +432,7 @@ export default async function (): Promise<void> {
   const results = [];
   for (const output of outputs) {
     for (const sessions of counts) {
-      const result = await row(fakes.url, output, sessions, speech);
+      const result = await row(fakes, output, sessions, speech);
       results.push(result);
       console.log(JSON.stringify(result));
     }

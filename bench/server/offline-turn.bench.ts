@@ -77,6 +77,6 @@ export default async function (): Promise<void> {
   printTable(`Offline agent turn (pocketsphinx + rules + flite), ${TURNS} spoken turns in real time`, [
     { figure: 'end of user speech → first agent audio (ms)', median: e2e.median, p95: e2e.p95, min: e2e.min, max: e2e.max },
     { figure: 'of which endpointing silence (ms, configured floor)', median: endpointingMs, p95: endpointingMs, min: endpointingMs, max: endpointingMs },
-    { figure: 'end of turn → first audio, server-reported total_latency (ms)', median: server.median, p95: server.p95, min: server.min, max: server.max },
+    { figure: 'server-reported total_latency: end of speech (as the VAD places it) → first audio (ms)', median: server.median, p95: server.p95, min: server.min, max: server.max },
   ]);
 }

@@ -16,7 +16,7 @@ const SAMPLES_PER_MS = RATE / 1000;
  * Longest echo path covered, from the moment the playout clock says a sample is heard to its echo
  * arriving in the client's audio: network both ways, the client's playback buffer, the room.
  */
-export const ECHO_TAIL_MS = 300;
+const ECHO_TAIL_MS = 300;
 
 /**
  * Geigel's double-talk rule (as line echo cancellers use it): a frame whose peak stays under half

@@ -2,7 +2,7 @@ import type { InputAudioFormat } from '../protocol/agent-config.js';
 import { FlacStreamDecoder, OggOpusDecoder, RawOpusDecoder, badAudio } from './codecs/frame-decoders.js';
 import type { FrameDecoder } from './codecs/frame-decoders.js';
 import { decodeAlaw, decodeMulaw } from './g711.js';
-import { Pcm16Assembler } from './pcm16.js';
+import { Pcm16Assembler, concatPcm16 } from './pcm16.js';
 import { Float32Assembler } from './pcm32.js';
 import { StreamingResampler } from './resampler.js';
 import { assertSupportedInput } from './sample-format.js';
@@ -110,8 +110,13 @@ export class InputDecoder {
     if (this.closed) return new Int16Array(0);
     if (this.pcm !== undefined) {
       const samples = this.pcm(bytes);
-      const resampled = samples.length === 0 ? samples : this.resample(samples, this.format.sampleRate);
-      return this.process === undefined ? resampled : this.processSliced(resampled);
+      const rate = this.format.sampleRate;
+      const slice = (rate * DECODE_SLICE_MS) / 1000;
+      if (samples.length <= slice || rate === this.targetRate) {
+        const resampled = samples.length === 0 ? samples : this.resample(samples, rate);
+        return this.process === undefined ? resampled : this.processSliced(resampled);
+      }
+      return this.resampleSliced(samples, slice);
     }
     const frames = this.frames as FrameDecoder;
     frames.feed(bytes);
@@ -138,12 +143,12 @@ export class InputDecoder {
       }
       return false;
     };
-    if (slice()) return concatSamples(parts);
+    if (slice()) return concatPcm16(parts);
     return (async () => {
       for (;;) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.closed) return new Int16Array(0);
-        if (slice()) return concatSamples(parts);
+        if (slice()) return concatPcm16(parts);
       }
     })();
   }
@@ -163,6 +168,22 @@ export class InputDecoder {
     return this.process === undefined || samples.length === 0 ? samples : this.process(samples);
   }
 
+  /**
+   * A long PCM message at another rate (up to 1 MiB: 11 s at 48 kHz, some 70 ms of conversion)
+   * is converted and post-processed slice by slice, a turn of the event loop between slices.
+   */
+  private resampleSliced(samples: Int16Array, slice: number): Promise<Int16Array> {
+    return (async () => {
+      const parts: Int16Array[] = [];
+      for (let start = 0; start < samples.length; start += slice) {
+        if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) return new Int16Array(0);
+        parts.push(this.applyProcess(this.resample(samples.subarray(start, start + slice), this.format.sampleRate)));
+      }
+      return concatPcm16(parts);
+    })();
+  }
+
   /** Post-processing of a PCM message, slice by slice. */
   private processSliced(samples: Int16Array): DecodedAudio {
     const slice = (this.targetRate * DECODE_SLICE_MS) / 1000;
@@ -174,7 +195,7 @@ export class InputDecoder {
         if (this.closed) return new Int16Array(0);
         parts.push(this.applyProcess(samples.subarray(start, start + slice)));
       }
-      return concatSamples(parts);
+      return concatPcm16(parts);
     })();
   }
 
@@ -187,15 +208,4 @@ export class InputDecoder {
     promise.then(clear, clear);
     return promise;
   }
-}
-
-function concatSamples(parts: readonly Int16Array[]): Int16Array {
-  if (parts.length === 1) return parts[0] as Int16Array;
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -37,6 +37,18 @@ export function pcm16ToBytes(samples: Int16Array, out: Uint8Array = new Uint8Arr
   return out;
 }
 
+/** The parts one after another; a single part is returned as it is, not copied. */
+export function concatPcm16(parts: readonly Int16Array[]): Int16Array {
+  if (parts.length === 1) return parts[0] as Int16Array;
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 /** Float in [-1, 1) to a rounded, clamped 16-bit sample. */
 export function floatToPcm16(value: number): number {
   const scaled = Math.round(value * 32768);

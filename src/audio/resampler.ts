@@ -8,6 +8,7 @@
  * adds delay and releases output in bursts. bench/audio/resampler.bench.ts compares this
  * converter with libsamplerate's.
  */
+import { concatPcm16 } from './pcm16.js';
 
 /** Flat (ripple under 0.001 dB) up to this fraction of the lower rate's Nyquist frequency: 3.5 kHz at 8 kHz. */
 const PASSBAND_EDGE = 0.875;
@@ -281,12 +282,3 @@ export async function resampleBuffer(samples: Int16Array, fromRate: number, toRa
   return concatPcm16(parts);
 }
 
-function concatPcm16(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}

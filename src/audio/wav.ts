@@ -22,14 +22,17 @@ export interface WavHeaderOptions {
   encoding: PcmEncoding;
   /** Bytes of audio that follow; omitted for a stream of unknown length. */
   dataBytes?: number;
+  /** Interleaved channels; 1 unless given (a session recording has 2). */
+  channels?: number;
 }
 
 /**
- * A mono WAV header: 44 bytes for PCM; 46 for G.711, whose non-PCM `fmt ` chunk carries the
+ * A WAV header: 44 bytes for PCM; 46 for G.711, whose non-PCM `fmt ` chunk carries the
  * cbSize field (WAVEFORMATEX) that strict readers expect.
  */
 export function wavHeader(opts: WavHeaderOptions): Uint8Array {
   const sampleBytes = bytesPerSample(opts.encoding);
+  const channels = opts.channels ?? 1;
   const fmtBytes = opts.encoding === 'linear16' ? 16 : 18;
   const headerBytes = 12 + 8 + fmtBytes + 8;
   const header = new Uint8Array(headerBytes);
@@ -42,10 +45,10 @@ export function wavHeader(opts: WavHeaderOptions): Uint8Array {
   writeTag(header, 12, 'fmt ');
   view.setUint32(16, fmtBytes, true);
   view.setUint16(20, FORMAT_CODES[opts.encoding], true);
-  view.setUint16(22, 1, true);
+  view.setUint16(22, channels, true);
   view.setUint32(24, opts.sampleRate, true);
-  view.setUint32(28, opts.sampleRate * sampleBytes, true);
-  view.setUint16(32, sampleBytes, true);
+  view.setUint32(28, opts.sampleRate * sampleBytes * channels, true);
+  view.setUint16(32, sampleBytes * channels, true);
   view.setUint16(34, sampleBytes * 8, true);
   // A G.711 fmt chunk ends with cbSize = 0 (already zero).
   writeTag(header, headerBytes - 8, 'data');

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DEFAULT_CLIENT_LIMITS } from '../protocol/limits.js';
-import { checkedAgentConfig, usageJson } from '../server/admin.js';
-import { describeStore, hashSecret, newKeySecret, openStore, parseExpiry } from '../store/index.js';
+import { checkedAgentConfig, usageJson, usageReportJson } from '../server/admin.js';
+import { describeStore, hashSecret, newKeySecret, openStore, parseDuration, parseExpiry } from '../store/index.js';
 import type { Project, Store } from '../store/index.js';
 
 /** `parley keys`, `parley usage`, `parley agents`: the store of this environment, no server needed. */
@@ -47,9 +47,9 @@ const positive = (what: string) => (value: string): number => {
 };
 
 /** `--since 7d` (that long ago) or an ISO time. */
-export function parseSince(text: string, now = Date.now()): number {
-  const back = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (back !== null) return now - (parseExpiry(text, now) - now);
+function parseSince(text: string, now = Date.now()): number {
+  const back = parseDuration(text);
+  if (back !== undefined) return now - back;
   const at = Date.parse(text);
   if (!Number.isFinite(at)) throw new Error(`--since "${text}" is neither a duration (7d, 12h) nor an ISO 8601 time`);
   return at;
@@ -116,7 +116,7 @@ export function registerPlatformCommands(program: Command): void {
         const only = opts.project === undefined ? undefined : await project(store, opts.project);
         const start = opts.since === undefined ? undefined : parseSince(opts.since);
         const totals = await store.usage({ ...(only === undefined ? {} : { projectId: only.id }), ...(start === undefined ? {} : { start }) });
-        const report = { project_id: only?.id ?? null, since: start === undefined ? null : iso(start), ...usageJson(totals), think: { operator: usageJson(totals.byThinkTier.operator), client: usageJson(totals.byThinkTier.client) } };
+        const report = { project_id: only?.id ?? null, since: start === undefined ? null : iso(start), ...usageReportJson(totals) };
         if (opts.json === true) {
           console.log(JSON.stringify(report, null, 2));
           return;

@@ -56,7 +56,8 @@ export function textLine(json: string): string {
   const fields = Object.entries(entry)
     .filter(([key]) => !PINO_FIELDS.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? (/\s/.test(value) ? JSON.stringify(value) : value) : JSON.stringify(value)}`);
-  return `${time} ${level} ${String(entry['msg'] ?? '')}${fields.length === 0 ? '' : '  ' + fields.join(' ')}\n`;
+  const msg = typeof entry['msg'] === 'string' ? entry['msg'] : JSON.stringify(entry['msg'] ?? '');
+  return `${time} ${level} ${msg}${fields.length === 0 ? '' : '  ' + fields.join(' ')}\n`;
 }
 
 /** A logger that writes nothing, for tests and library use. */

@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/logger.js';
+import { concatPcm16 } from '../audio/pcm16.js';
 import { StreamingResampler } from '../audio/resampler.js';
 import type { ServerEvent } from '../protocol/server-events.js';
 import type { SessionAudio } from '../session/session.js';
@@ -12,14 +13,14 @@ import { Track } from './track.js';
 import { TranscriptBuilder } from './transcript.js';
 
 /** The recording's rate: the listen rate, at which the user's audio already is. */
-export const RECORDING_SAMPLE_RATE = 16_000;
+const RECORDING_SAMPLE_RATE = 16_000;
 /** How often what is settled goes to disk: a crash loses at most this plus FLUSH_LAG_MS. */
-export const FLUSH_INTERVAL_MS = 1000;
+const FLUSH_INTERVAL_MS = 1000;
 /**
  * How far behind the present the written part stays. Agent audio is sent ahead of playout, and
  * a barge-in takes back what the listener (a phone line's buffer included) had not heard yet.
  */
-export const FLUSH_LAG_MS = 1000;
+const FLUSH_LAG_MS = 1000;
 /** How far a client sending faster than real time may run ahead on the timeline before its audio is left out. */
 const MAX_USER_AHEAD_MS = 30_000;
 /**
@@ -290,7 +291,7 @@ export class SessionRecorder {
       head.offset += take;
       if (head.offset >= head.samples.length) this.pcm.shift();
     }
-    return concat(parts);
+    return concatPcm16(parts);
   }
 
   private resample(samples: Int16Array, sampleRate: number): Int16Array {
@@ -349,16 +350,6 @@ export class SessionRecorder {
   }
 }
 
-function concat(parts: readonly Int16Array[]): Int16Array {
-  if (parts.length === 1) return parts[0] as Int16Array;
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** Who gets recorded (PARLEY_RECORD): every session, or only those that ask. */
 export type RecordPolicy = 'all' | 'requested';

@@ -1,34 +1,20 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { wavHeader } from '../audio/wav.js';
 
 const HEADER_BYTES = 44;
 const CHANNELS = 2;
 const BYTES_PER_FRAME = 2 * CHANNELS;
 
-/**
- * The 44-byte header of a 16-bit PCM stereo WAV holding `dataBytes` of audio. Written here
- * rather than by audio/wav.ts, whose header is mono, and rewritten after every append so the
- * file on disk is always a valid WAV of what it holds.
- */
-export function stereoWavHeader(sampleRate: number, dataBytes: number): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(HEADER_BYTES - 8 + dataBytes, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(CHANNELS, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * BYTES_PER_FRAME, 28);
-  header.writeUInt16LE(BYTES_PER_FRAME, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(dataBytes, 40);
-  return header;
+/** The header of a 16-bit PCM stereo WAV holding `dataBytes` of audio. */
+function stereoWavHeader(sampleRate: number, dataBytes: number): Uint8Array {
+  return wavHeader({ sampleRate, encoding: 'linear16', channels: CHANNELS, dataBytes });
 }
 
-/** A stereo WAV written as it grows; every write goes through the file handle's async calls. */
+/**
+ * A stereo WAV written as it grows; every write goes through the file handle's async calls, and
+ * the header is rewritten after every append so the file on disk is always a valid WAV of what it holds.
+ */
 export class StereoWavFile {
   private dataBytes = 0;
 

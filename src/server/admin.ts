@@ -5,7 +5,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import { normalizeV1Settings } from '../protocol/normalize.js';
 import { describeIssues, parseClientMessage } from '../protocol/parse.js';
 import type { ClientLimits } from '../protocol/limits.js';
-import type { ApiKey, Project, Store, StoredAgent, UsageFigures } from '../store/index.js';
+import type { ApiKey, Project, Store, StoredAgent, ThinkTier, UsageFigures, UsageTotals } from '../store/index.js';
 import { hashSecret, newKeySecret } from '../store/index.js';
 import { dtmfFunction } from '../telephony/agents.js';
 import type { Access } from './access.js';
@@ -66,7 +66,18 @@ function agentJson(agent: StoredAgent): Record<string, unknown> {
 }
 
 /** Usage in protocol units: seconds, and hours of connection time (the billing unit). */
-export function usageJson(figures: UsageFigures): Record<string, number> {
+export interface UsageJson {
+  sessions: number;
+  hours: number;
+  connection_seconds: number;
+  audio_in_seconds: number;
+  audio_out_seconds: number;
+  turns: number;
+  llm_input_tokens: number;
+  llm_output_tokens: number;
+}
+
+export function usageJson(figures: UsageFigures): UsageJson {
   const seconds = (ms: number): number => Math.round(ms) / 1000;
   return {
     sessions: figures.sessions,
@@ -80,11 +91,16 @@ export function usageJson(figures: UsageFigures): Record<string, number> {
   };
 }
 
+/** Totals and their split by think tier, as the management API and `parley usage --json` report them. */
+export function usageReportJson(totals: UsageTotals): UsageJson & { think: Record<ThinkTier, UsageJson> } {
+  return { ...usageJson(totals), think: { operator: usageJson(totals.byThinkTier.operator), client: usageJson(totals.byThinkTier.client) } };
+}
+
 /**
  * A usage bound from the query string: an ISO time, or a date (`2026-01-31`). A date as the end
  * means the end of that day, as Deepgram's usage pages read it.
  */
-export function usageBound(text: string | null, end: boolean): number | undefined {
+function usageBound(text: string | null, end: boolean): number | undefined {
   if (text === null || text === '') return undefined;
   const at = Date.parse(text);
   if (!Number.isFinite(at)) throw new HttpError(400, 'INVALID_QUERY', `${end ? 'end' : 'start'} "${text.slice(0, 64)}" is not a date or an ISO 8601 time`);
@@ -120,7 +136,7 @@ function parsed<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
  * The agent block of a Settings message, checked as a session would check it, so a stored agent
  * that could never start a session is refused when it is stored.
  */
-function checkedAgentConfig(config: string | Record<string, unknown>, limits: ClientLimits): Record<string, unknown> {
+export function checkedAgentConfig(config: string | Record<string, unknown>, limits: ClientLimits): Record<string, unknown> {
   let agent: unknown = config;
   if (typeof config === 'string') {
     try {
@@ -233,7 +249,7 @@ async function manage(deps: AdminDeps, request: IncomingMessage, url: URL, match
     const start = usageBound(url.searchParams.get('start'), false);
     const end = usageBound(url.searchParams.get('end'), true);
     const totals = await store.usage({ projectId: project.id, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) });
-    return [200, { project_id: project.id, start: iso(start), end: iso(end), ...usageJson(totals), think: { operator: usageJson(totals.byThinkTier.operator), client: usageJson(totals.byThinkTier.client) } }];
+    return [200, { project_id: project.id, start: iso(start), end: iso(end), ...usageReportJson(totals) }];
   }
 
   if (collection === 'keys') {
@@ -275,5 +291,3 @@ async function manage(deps: AdminDeps, request: IncomingMessage, url: URL, match
   await store.deleteAgent(project.id, agent.id);
   return [200, { message: 'Agent deleted' }];
 }
-
-export { checkedAgentConfig, HttpError };

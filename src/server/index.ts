@@ -17,6 +17,7 @@ import { Recordings, asksForRecording } from '../recording/recorder.js';
 import { AgentDirectory } from '../telephony/agents.js';
 import { PhoneCall } from '../telephony/phone-call.js';
 import { phoneCredential, phoneDialectForPath } from './phone-paths.js';
+import { trimTrailingSlashes } from './paths.js';
 import type { Store } from '../store/index.js';
 import { Platform } from './platform.js';
 
@@ -50,7 +51,7 @@ export interface RunningServer {
 
 /** The dialect a path speaks; SDK 5.x keeps a path prefix of its base URL, so match the end. */
 export function dialectForPath(pathname: string): Dialect | undefined {
-  const path = pathname.replace(/\/+$/, '');
+  const path = trimTrailingSlashes(pathname);
   if (path.endsWith('/v1/agent/converse')) return 'v1';
   if (path.endsWith('/agent')) return 'ea';
   return undefined;

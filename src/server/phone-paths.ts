@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { telnyx, twilio } from '../telephony/dialects.js';
 import type { PhoneDialect } from '../telephony/dialects.js';
 import { offeredCredential } from './auth.js';
+import { trimTrailingSlashes } from './paths.js';
 
 /** The carrier a path serves (`/twilio`, `/telnyx`, also after a path prefix), if any. */
 export function phoneDialectForPath(pathname: string): PhoneDialect | undefined {
-  const path = pathname.replace(/\/+$/, '');
+  const path = trimTrailingSlashes(pathname);
   if (path.endsWith('/twilio')) return twilio;
   if (path.endsWith('/telnyx')) return telnyx;
   return undefined;

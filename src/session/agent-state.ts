@@ -9,7 +9,7 @@
  */
 export type AgentStateName = 'idle' | 'user_speaking' | 'thinking' | 'speaking';
 
-export const TRANSITIONS: Readonly<Record<AgentStateName, readonly AgentStateName[]>> = {
+const TRANSITIONS: Readonly<Record<AgentStateName, readonly AgentStateName[]>> = {
   // An onset, or a reply started by the client (greeting, injection).
   idle: ['user_speaking', 'thinking'],
   // The turn is answered, or it had no words.

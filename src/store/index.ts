@@ -5,7 +5,7 @@ import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
 export type { ApiKey, Project, Store, StoredAgent, ThinkTier, UsageFigures, UsageRecord, UsageTotals } from './types.js';
-export { hashSecret, newKeySecret, parseExpiry } from './keys.js';
+export { hashSecret, newKeySecret, parseDuration, parseExpiry } from './keys.js';
 export { openPostgresStore } from './postgres.js';
 export { openSqliteStore } from './sqlite.js';
 

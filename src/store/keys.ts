@@ -19,13 +19,19 @@ export function hashSecret(secret: string): string {
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
+/** A duration (`90s`, `12h`, `30d`, `2w`) in milliseconds; undefined for anything else. */
+export function parseDuration(text: string): number | undefined {
+  const duration = /^(\d+)([smhdw])$/.exec(text.trim());
+  return duration === null ? undefined : Number(duration[1]) * (UNIT_MS[duration[2] as string] as number);
+}
+
 /**
- * An expiry given as a duration from now (`90s`, `12h`, `30d`, `2w`) or an ISO 8601 time; the
- * result is milliseconds since the epoch. Throws a readable error for anything else or the past.
+ * An expiry given as a duration from now or an ISO 8601 time; the result is milliseconds since
+ * the epoch. Throws a readable error for anything else or the past.
  */
 export function parseExpiry(text: string, now = Date.now()): number {
-  const duration = /^(\d+)([smhdw])$/.exec(text.trim());
-  const at = duration === null ? Date.parse(text) : now + Number(duration[1]) * (UNIT_MS[duration[2] as string] as number);
+  const duration = parseDuration(text);
+  const at = duration === undefined ? Date.parse(text) : now + duration;
   if (!Number.isFinite(at)) throw new Error(`expiry "${text}" is neither a duration (30d, 12h, 90m) nor an ISO 8601 time`);
   if (at <= now) throw new Error(`expiry "${text}" is in the past`);
   return at;

@@ -35,13 +35,8 @@ export interface SlotRequest {
 /** Whose LLM served the session (the two price tiers): the server's own, or one the client brought. */
 export type ThinkTier = 'operator' | 'client';
 
-export interface UsageRecord {
-  sessionId: string;
-  projectId?: string;
-  keyId?: string;
-  thinkTier: ThinkTier;
-  startedAt: number;
-  endedAt: number;
+/** What a session uses; a usage record holds one session's, usage figures the sum over sessions. */
+export interface UsageMeasures {
   /** The billing unit: how long the WebSocket was open. */
   connectionMs: number;
   audioInMs: number;
@@ -49,6 +44,15 @@ export interface UsageRecord {
   turns: number;
   llmInputTokens: number;
   llmOutputTokens: number;
+}
+
+export interface UsageRecord extends UsageMeasures {
+  sessionId: string;
+  projectId?: string;
+  keyId?: string;
+  thinkTier: ThinkTier;
+  startedAt: number;
+  endedAt: number;
 }
 
 export interface UsageQuery {
@@ -59,14 +63,8 @@ export interface UsageQuery {
   end?: number;
 }
 
-export interface UsageFigures {
+export interface UsageFigures extends UsageMeasures {
   sessions: number;
-  connectionMs: number;
-  audioInMs: number;
-  audioOutMs: number;
-  turns: number;
-  llmInputTokens: number;
-  llmOutputTokens: number;
 }
 
 export interface UsageTotals extends UsageFigures {

@@ -11,16 +11,16 @@ import { normalizeV1Settings } from '../protocol/normalize.js';
 import { describeIssues } from '../protocol/parse.js';
 
 /** Largest agents file read; an operator's file, bounded all the same. */
-export const MAX_AGENTS_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_AGENTS_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Name of the agent that answers when a call names none (docs/telephony.md#which-agent-answers). */
-export const DEFAULT_AGENT = 'default';
+const DEFAULT_AGENT = 'default';
 
 /**
  * The agent a call gets when no agents file is configured: the embedded local engines, which
  * need no key and no network (README "Engines: offline by default").
  */
-export const EMBEDDED_AGENT: V1Settings = {
+const EMBEDDED_AGENT: V1Settings = {
   type: 'Settings',
   agent: {
     listen: { provider: { type: 'local' } },
@@ -45,7 +45,7 @@ export interface PhoneAgent {
 }
 
 /**
- * The stored agents of the caller's project (src/store, when the server has one), looked up by
+ * The stored agents of the caller's project (when the server has a store), looked up by
  * id or name: the `agent` block of a V1 Settings, or undefined when the project has none so named.
  */
 export type StoredAgents = (name: string) => Promise<{ id: string; agent: Record<string, unknown> } | undefined>;

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { ProtocolError } from '../protocol/errors.js';
 import { describeIssues } from '../protocol/parse.js';
 
-/** Most custom parameters a start message may carry (docs/telephony.md#limits). */
-export const MAX_PARAMETERS = 32;
+/** Most custom parameters a start message may carry (docs/telephony.md#refusals-and-limits). */
+const MAX_PARAMETERS = 32;
 /** Longest custom parameter name and value, in characters. */
-export const MAX_PARAMETER_NAME_CHARS = 128;
-export const MAX_PARAMETER_VALUE_CHARS = 2048;
+const MAX_PARAMETER_NAME_CHARS = 128;
+const MAX_PARAMETER_VALUE_CHARS = 2048;
 /** Longest DTMF digit or mark name a message may carry. */
 const MAX_NAME_CHARS = 256;
 /** Longest stream identifier. */
@@ -74,20 +74,38 @@ const media = z.looseObject({ media: z.looseObject({ payload: z.string(), track:
 const mark = z.looseObject({ mark: z.looseObject({ name }) });
 const dtmf = z.looseObject({ dtmf: z.looseObject({ digit: z.string().max(MAX_NAME_CHARS) }) });
 
+/** The events both carriers write alike: all but `start` (and Telnyx's `error`). */
+function sharedEvent(event: string, message: unknown): PhoneEvent {
+  switch (event) {
+    case 'connected':
+      return { kind: 'connected' };
+    case 'media': {
+      const body = read(media, message, 'media').media;
+      return { kind: 'media', payload: body.payload, inbound: body.track === undefined || body.track === 'inbound' || body.track === 'inbound_track' };
+    }
+    case 'mark':
+      return { kind: 'mark', name: read(mark, message, 'mark').mark.name };
+    case 'dtmf':
+      return { kind: 'dtmf', digit: read(dtmf, message, 'dtmf').dtmf.digit };
+    case 'stop':
+      return { kind: 'stop' };
+    default:
+      return { kind: 'other', event };
+  }
+}
+
 /** Twilio Media Streams (docs/telephony.md#twilio): bidirectional streams from `<Connect><Stream>`. */
 export const twilio: PhoneDialect = {
   name: 'twilio',
   parse(message) {
     const { event } = read(envelope, message, 'media stream');
     switch (event) {
-      case 'connected':
-        return { kind: 'connected' };
       case 'start': {
         const start = read(twilioStart, message, 'start');
         const format = start.start.mediaFormat;
         // Twilio documents one format for the stream; anything else cannot be read.
         if (format !== undefined && (format.encoding !== 'audio/x-mulaw' || format.sampleRate !== 8000 || (format.channels ?? 1) !== 1)) {
-          throw new ProtocolError('USER_AUDIO_FORMAT', `start.mediaFormat ${format.encoding} at ${format.sampleRate} Hz is not the audio/x-mulaw 8000 Hz mono that Parley reads`);
+          throw new ProtocolError('USER_AUDIO_FORMAT', `start.mediaFormat ${format.encoding.slice(0, 32)} at ${format.sampleRate} Hz is not the audio/x-mulaw 8000 Hz mono that Parley reads`);
         }
         return {
           kind: 'start',
@@ -97,18 +115,8 @@ export const twilio: PhoneDialect = {
           format: { encoding: 'mulaw', sampleRate: 8000 },
         };
       }
-      case 'media': {
-        const body = read(media, message, 'media').media;
-        return { kind: 'media', payload: body.payload, inbound: body.track === undefined || body.track === 'inbound' || body.track === 'inbound_track' };
-      }
-      case 'mark':
-        return { kind: 'mark', name: read(mark, message, 'mark').mark.name };
-      case 'dtmf':
-        return { kind: 'dtmf', digit: read(dtmf, message, 'dtmf').dtmf.digit };
-      case 'stop':
-        return { kind: 'stop' };
       default:
-        return { kind: 'other', event };
+        return sharedEvent(event, message);
     }
   },
   media: (streamSid, payload) => JSON.stringify({ event: 'media', streamSid, media: { payload } }),
@@ -135,8 +143,6 @@ export const telnyx: PhoneDialect = {
   parse(message) {
     const { event } = read(envelope, message, 'media stream');
     switch (event) {
-      case 'connected':
-        return { kind: 'connected' };
       case 'start': {
         const start = read(telnyxStart, message, 'start');
         const format = start.start.media_format ?? { encoding: 'PCMU', sample_rate: 8000, channels: 1 };
@@ -155,22 +161,12 @@ export const telnyx: PhoneDialect = {
           format: { encoding, sampleRate: format.sample_rate },
         };
       }
-      case 'media': {
-        const body = read(media, message, 'media').media;
-        return { kind: 'media', payload: body.payload, inbound: body.track === undefined || body.track === 'inbound' || body.track === 'inbound_track' };
-      }
-      case 'mark':
-        return { kind: 'mark', name: read(mark, message, 'mark').mark.name };
-      case 'dtmf':
-        return { kind: 'dtmf', digit: read(dtmf, message, 'dtmf').dtmf.digit };
-      case 'stop':
-        return { kind: 'stop' };
       case 'error': {
         const body = read(telnyxError, message, 'error').payload;
         return { kind: 'error', description: [body?.title, body?.detail].filter((part) => part !== undefined).join(': ').slice(0, 512) };
       }
       default:
-        return { kind: 'other', event };
+        return sharedEvent(event, message);
     }
   },
   media: (_streamId, payload) => JSON.stringify({ event: 'media', media: { payload } }),

@@ -2,9 +2,9 @@
 const DIGIT = /^[0-9*#A-D]$/;
 
 /** A pause this long after the last key ends an entry (docs/telephony.md#dtmf). */
-export const DTMF_PAUSE_MS = 1500;
+const DTMF_PAUSE_MS = 1500;
 /** Keys in one entry; more are sent as another. */
-export const MAX_DTMF_DIGITS = 32;
+const MAX_DTMF_DIGITS = 32;
 
 export function isDtmfDigit(digit: string): boolean {
   return DIGIT.test(digit);
@@ -23,10 +23,7 @@ export class DtmfCollector {
   private digits = '';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly entered: (digits: string) => void,
-    private readonly pauseMs = DTMF_PAUSE_MS,
-  ) {}
+  constructor(private readonly entered: (digits: string) => void) {}
 
   press(digit: string): void {
     this.digits += digit;
@@ -35,7 +32,7 @@ export class DtmfCollector {
       this.flush();
       return;
     }
-    this.timer = setTimeout(() => this.flush(), this.pauseMs);
+    this.timer = setTimeout(() => this.flush(), DTMF_PAUSE_MS);
   }
 
   /** Stops; returns how many keys were pressed and never entered. */

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { PlayoutClockLike } from '../session/utterance.js';
 
 /** Audio between two progress marks: how finely the caller's hearing is known (docs/telephony.md#what-the-caller-heard). */
-export const MARK_INTERVAL_MS = 100;
+const MARK_INTERVAL_MS = 100;
 
 /**
  * How far behind real time (since the utterance's first frame) the marks may lag before time is

@@ -20,8 +20,8 @@ import type { LineFormat, PhoneDialect, PhoneEvent } from './dialects.js';
 import { DtmfCollector, dtmfMessage, isDtmfDigit } from './dtmf.js';
 import { MarkClock } from './mark-clock.js';
 
-/** Largest text frame a media stream may send; its messages carry 20 ms of audio (docs/telephony.md#limits). */
-export const MAX_PHONE_FRAME_BYTES = 64 * 1024;
+/** Largest text frame a media stream may send; its messages carry 20 ms of audio (docs/telephony.md#refusals-and-limits). */
+const MAX_PHONE_FRAME_BYTES = 64 * 1024;
 /** Caller audio kept while the agent starts (its listener opening); about two minutes of 8 kHz G.711. */
 const MAX_EARLY_AUDIO_BYTES = 1024 * 1024;
 /** Length of one outgoing media message's audio. */
@@ -35,7 +35,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  */
 export const MAX_DTMF_PER_SECOND = 20;
 
-/** Close codes of a phone stream (docs/telephony.md#refusals); 4401 and 4429 mirror HTTP 401 and 429. */
+/** Close codes of a phone stream (docs/telephony.md#refusals-and-limits); 4401 and 4429 mirror HTTP 401 and 429. */
 const CLOSE = { normal: 1000, refused: 1008, failed: 1011, unauthorized: 4401, tooMany: 4429 } as const;
 
 /**
@@ -466,7 +466,7 @@ export class PhoneCall {
  * it off: a speakerphone carries the agent's voice back into the caller's microphone
  * (docs/telephony.md#echo).
  */
-export function phoneConfig(config: AgentConfig, format: LineFormat): AgentConfig {
+function phoneConfig(config: AgentConfig, format: LineFormat): AgentConfig {
   return {
     ...config,
     input: { ...format, echoSuppression: config.input.echoSuppression ?? true },

@@ -71,6 +71,24 @@ describe('InputDecoder', () => {
     decoder.close();
   });
 
+  it('converts a 1 MiB linear16 message at 48 kHz in slices, a turn of the event loop apart, as one stream', async () => {
+    const pcm = tone(48000, 10_900);
+    const whole = InputDecoder.create({ encoding: 'linear16', sampleRate: 48000 }, LISTEN_SAMPLE_RATE);
+    const pending = whole.push(pcm16ToBytes(pcm));
+    assert.ok(pending instanceof Promise, 'not converted in one synchronous step');
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    const sliced = await pending;
+    clearInterval(counting);
+    assert.ok(turns > 0, 'other work ran while it converted');
+    const framed = InputDecoder.create({ encoding: 'linear16', sampleRate: 48000 }, LISTEN_SAMPLE_RATE);
+    const reference = decodeAll(framed, splitOddly(pcm16ToBytes(pcm)));
+    assert.equal(sliced.length, reference.length);
+    assert.ok(maxDifference(sliced, reference) === 0);
+    whole.close();
+    framed.close();
+  });
+
   for (const [encoding, encode, decode] of [['mulaw', encodeMulaw, decodeMulaw], ['alaw', encodeAlaw, decodeAlaw]] as const) {
     it(`decodes 8 kHz ${encoding} and upsamples it to 16 kHz`, async () => {
       const codes = encode(tone(8000, 400));

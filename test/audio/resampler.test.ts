@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StreamingResampler, prepareResampler, resampleBuffer } from '../../src/audio/resampler.js';
+import { concatPcm16 } from '../../src/audio/pcm16.js';
 import { toneAmplitude } from '../support/tone-level.js';
 
 const RATES = [8000, 16000, 24000, 44100, 48000];
@@ -30,13 +31,7 @@ function processInChunks(resampler: StreamingResampler, input: Int16Array, seed:
     start += size;
   }
   parts.push(resampler.flush());
-  const out = new Int16Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatPcm16(parts);
 }
 
 /** Rising zero crossings per second over the middle of the signal. */

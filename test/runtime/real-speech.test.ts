@@ -71,6 +71,22 @@ describe('real speech through the server', () => {
     socket.close();
   });
 
+  it('speech outside a rules grammar gets the fallback, and its transcript is the open-vocabulary one', async () => {
+    const clips = librivoxClips().slice(0, 3);
+    const open = await session(parley, { provider: { type: 'rules', rules: { ...CARD_RULES, grammar: false } } });
+    const grammar = await session(parley, { provider: { type: 'rules', rules: CARD_RULES } });
+    for (const clip of clips) {
+      const heardOpen = await say(open, pcm(clip.path));
+      const heard = await say(grammar, pcm(clip.path));
+      assert.equal(heard, heardOpen, 'what the open language model heard, not a grammar sentence');
+      const reply = grammar.events('ConversationText').filter((e) => e.role === 'assistant').at(-1);
+      assert.equal(reply?.content, 'Please name your cards.', `"${heard}" fired an intent`);
+      await Promise.all([open.waitFor('AgentAudioDone', () => true, 30_000), grammar.waitFor('AgentAudioDone', () => true, 30_000)]);
+    }
+    open.close();
+    grammar.close();
+  });
+
   it('a rules agent whose patterns become the grammar hears the cards clips and answers each with an intent', async () => {
     const socket = await session(parley, { provider: { type: 'rules', rules: CARD_RULES } });
     let errors = 0;

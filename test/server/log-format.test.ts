@@ -23,14 +23,14 @@ test('a text line holds the time, level, message and fields, and secrets are red
   process.stdout.write = ((chunk: string) => {
     written.push(chunk);
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     createLogger('info', 'text').info({ session: 'ab12', key: 'sk-secret', path: '/v1/agent converse' }, 'session opened');
   } finally {
     process.stdout.write = write;
   }
   assert.equal(written.length, 1);
-  assert.match(written[0] ?? '', /^\d\d:\d\d:\d\d INFO  session opened {2}session=ab12 key=\[redacted\] path="\/v1\/agent converse"\n$/);
+  assert.match(written[0] ?? '', /^\d\d:\d\d:\d\d INFO {2}session opened {2}session=ab12 key=\[redacted\] path="\/v1\/agent converse"\n$/);
   assert.doesNotMatch(written[0] ?? '', /sk-secret/);
   assert.equal(textLine('not json\n'), 'not json\n');
 });

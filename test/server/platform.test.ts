@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/index.js';
-import { hashSecret, newKeySecret, openSqliteStore } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { silence } from '../support/agent-socket.js';
 import type { AgentSocket } from '../support/agent-socket.js';
-import { SCRIPTED_AGENT, eventually, httpJson, scriptedSettings, startStoreServer, tryOpen } from '../support/platform.js';
+import { SCRIPTED_AGENT, eventually, httpJson, scriptedSettings, startStoreServer, openLateSlotStore, tryOpen } from '../support/platform.js';
 
 const ADMIN = 'admin-key-for-tests-0123456789';
 
@@ -227,37 +227,23 @@ describe('projects, keys, tokens, limits, usage and stored agents (SQLite)', () 
 
 describe('a slow store', () => {
   it('race: a client that hangs up while its upgrade waits on the store gives its slot back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-platform-'));
-    const store = await openSqliteStore(join(dir, 'parley.db'));
-    const project = await store.createProject({ name: 'hang-up', concurrencyLimit: 1 });
-    const key = newKeySecret();
-    await store.createKey({ projectId: project.id, secretHash: hashSecret(key) });
     // The slot is taken only after the client is gone.
-    let slotTaken: () => void = () => undefined;
-    const taken = new Promise<void>((resolve) => (slotTaken = resolve));
-    const slow: Store = Object.create(store) as Store;
-    slow.acquireSlot = async (request, now) => {
-      await new Promise((r) => setTimeout(r, 300));
-      const result = await store.acquireSlot(request, now);
-      slotTaken();
-      return result;
-    };
-    const server = await startStoreServer(slow);
+    const { store, late, projectId, key, slotTaken, close } = await openLateSlotStore(300);
+    const server = await startStoreServer(late);
     try {
       const socket = connect(server.port, '127.0.0.1');
       socket.on('error', () => undefined);
       socket.write(`GET /v1/agent/converse HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Token ${key}\r\n\r\n`);
       await new Promise((r) => setTimeout(r, 100));
       socket.destroy();
-      await taken;
-      await eventually(async () => (await store.openSlots(project.id)) === 0, 5000, 'the hung-up upgrade to give its slot back');
+      await slotTaken;
+      await eventually(async () => (await store.openSlots(projectId)) === 0, 5000, 'the hung-up upgrade to give its slot back');
       const opened = await tryOpen(`${server.url}/v1/agent/converse`, { credential: key });
       assert.ok('socket' in opened, 'the next session is admitted');
       opened.socket.close();
     } finally {
       await server.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -1,4 +1,4 @@
-// One test per race of the conversation engine (issue 12), on the session harness's fake clock.
+// One test per race of the conversation engine, on the session harness's fake clock.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createDeepgramListen } from '../../src/listen/cloud/deepgram.js';

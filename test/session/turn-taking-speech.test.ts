@@ -3,6 +3,7 @@
 // Speech is espeak-ng's (test/support/spoken-phrases.ts) or human (Debian pocketsphinx-testdata).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { concatPcm16 } from '../../src/audio/pcm16.js';
 import { SessionHarness } from '../support/session-harness.js';
 import { inlineLocalListen } from '../support/inline-local-listen.js';
 import { scriptedProviders } from '../support/scripted-providers.js';
@@ -47,16 +48,6 @@ const speechStartMs = (samples: Int16Array): number => (voicedFrames(samples)[0]
 function voiced(samples: Int16Array): Int16Array {
   const frames = voicedFrames(samples);
   return samples.slice(frames[0], (frames.at(-1) ?? 0) + 320);
-}
-
-function concat(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 const pause = (ms: number): Int16Array => new Int16Array(ms * 16);
@@ -166,7 +157,7 @@ describe('turn-taking with real speech through the local listener', () => {
     // pause longer than the endpointing silence (700 ms) between the groups.
     const group = voiced(readPcm16(`${TESTDATA_DIR}/tidigits/dhd.2934z.raw`).samples);
     const fives = voiced(readPcm16(`${TESTDATA_DIR}/cards/004.wav`).samples);
-    await h.hear(concat([pause(300), group, pause(900), fives, pause(900), group]));
+    await h.hear(concatPcm16([pause(300), group, pause(900), fives, pause(900), group]));
     await h.hearSilenceUntil(() => h.events('AgentAudioDone').length > 0);
     const turns = h.texts('user');
     assert.equal(turns.length, 1, `one turn: ${JSON.stringify(turns)}`);

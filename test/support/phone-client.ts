@@ -86,13 +86,7 @@ export class PhoneClient {
 
   /** Opens the stream and sends `connected` and `start`, then streams the caller's line. */
   static async call(url: string, options: PhoneClientOptions): Promise<PhoneClient> {
-    const ws = new WebSocket(url, { headers: options.headers ?? {} });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    });
-    const client = new PhoneClient(ws, options);
+    const client = await PhoneClient.open(url, options);
     client.sendStart();
     client.startTimers();
     return client;

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Logger } from '../../src/core/logger.js';
@@ -7,6 +10,7 @@ import { loadServerConfig } from '../../src/server/config.js';
 import type { ServerConfig } from '../../src/server/config.js';
 import { startServer } from '../../src/server/index.js';
 import type { RunningServer } from '../../src/server/index.js';
+import { hashSecret, newKeySecret, openSqliteStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { AgentSocket } from './agent-socket.js';
 import type { Json } from './agent-socket.js';
@@ -78,6 +82,49 @@ export function tryOpen(url: string, options: { credential?: string; bearerProto
       resolve({ socket: AgentSocket.wrap(ws) });
     });
   });
+}
+
+/**
+ * A fresh SQLite store with one project limited to one session and one key, for races with a
+ * client that leaves while its admission waits: `late` is the same store with an `acquireSlot`
+ * that answers `delayMs` late (the server's), and `slotTaken` settles once a late acquire has
+ * taken its slot.
+ */
+export async function openLateSlotStore(delayMs: number): Promise<{
+  dir: string;
+  store: Store;
+  late: Store;
+  projectId: string;
+  key: string;
+  slotTaken: Promise<void>;
+  close: () => Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-late-slots-'));
+  const store = await openSqliteStore(join(dir, 'parley.db'));
+  const project = await store.createProject({ name: 'hang-up', concurrencyLimit: 1 });
+  const key = newKeySecret();
+  await store.createKey({ projectId: project.id, secretHash: hashSecret(key) });
+  let taken: () => void = () => undefined;
+  const slotTaken = new Promise<void>((resolve) => (taken = resolve));
+  const late: Store = Object.create(store) as Store;
+  late.acquireSlot = async (request, now) => {
+    await new Promise((r) => setTimeout(r, delayMs));
+    const result = await store.acquireSlot(request, now);
+    taken();
+    return result;
+  };
+  return {
+    dir,
+    store,
+    late,
+    projectId: project.id,
+    key,
+    slotTaken,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Polls until `check` holds or the deadline passes (state another process or the store changes). */

@@ -1,4 +1,4 @@
-// Phone calls and the store (issue 14 meets issue 15): a call's agent comes from its project's
+// Phone calls and the store: a call's agent comes from its project's
 // stored agents before the agents file, a call holds one of its project's concurrency slots from
 // its start message until it ends, and it writes a usage record. Real sockets through the real
 // server, on SQLite and on a real PostgreSQL server; scripted providers (orchestration tests).
@@ -16,7 +16,7 @@ import type { RunningServer } from '../../src/server/index.js';
 import { hashSecret, newKeySecret, openPostgresStore, openSqliteStore } from '../../src/store/index.js';
 import { MAX_DTMF_PER_SECOND } from '../../src/telephony/phone-call.js';
 import type { Store } from '../../src/store/index.js';
-import { scriptedSettings, SCRIPTED_AGENT, eventually, httpJson, startStoreServer, tryOpen } from '../support/platform.js';
+import { scriptedSettings, SCRIPTED_AGENT, eventually, httpJson, openLateSlotStore, startStoreServer, tryOpen } from '../support/platform.js';
 import { PhoneClient, callTranscript, lineSilence, toneAudio } from '../support/phone-client.js';
 import type { Carrier } from '../support/phone-client.js';
 import { startPostgres } from '../support/postgres.js';
@@ -262,36 +262,22 @@ for (const backend of [sqlite, postgresql]) {
 
 describe('phone calls with a slow store', () => {
   it('race: a call that hangs up while its start waits on the store gives its slot back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-phone-slow-'));
-    const store = await openSqliteStore(join(dir, 'parley.db'));
-    const project = await store.createProject({ name: 'hang-up', concurrencyLimit: 1 });
-    const key = newKeySecret();
-    await store.createKey({ projectId: project.id, secretHash: hashSecret(key) });
-    let slotTaken: () => void = () => undefined;
-    const taken = new Promise<void>((resolve) => (slotTaken = resolve));
-    const slow: Store = Object.create(store) as Store;
-    slow.acquireSlot = async (request, now) => {
-      await new Promise((r) => setTimeout(r, 300));
-      const result = await store.acquireSlot(request, now);
-      slotTaken();
-      return result;
-    };
+    const { dir, store, late, projectId, key, slotTaken, close } = await openLateSlotStore(300);
     const agentsFile = join(dir, 'agents.json');
     writeFileSync(agentsFile, JSON.stringify({ default: { agent: agentBlock('Hello.') } }));
-    const server = await startStoreServer(slow, { agentsFile });
+    const server = await startStoreServer(late, { agentsFile });
     try {
       const phone = await PhoneClient.call(`${server.url}/twilio`, { carrier: 'twilio', parameters: { token: key } });
       phone.ws.terminate();
-      await taken;
-      await eventually(async () => (await store.openSlots(project.id)) === 0, 5000, 'the hung-up call to give its slot back');
+      await slotTaken;
+      await eventually(async () => (await store.openSlots(projectId)) === 0, 5000, 'the hung-up call to give its slot back');
       const next = await PhoneClient.call(`${server.url}/twilio`, { carrier: 'twilio', parameters: { token: key } });
       await next.waitForReplies(1, 10_000);
       next.hangUp();
       await next.closed();
     } finally {
       await server.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

@@ -53,7 +53,7 @@ describe('phone calls with real speech and the local engines', () => {
 
   for (const carrier of ['twilio', 'telnyx'] as Carrier[]) {
     it(`${carrier}: the caller is transcribed and answered in paced 160-byte frames with marks, and the recording lines up`, async (t) => {
-      // Three cards in 3.5 s; the 1.1 s clip 001 is not heard at all at 8 kHz (noted in the report of issue 15).
+      // Three cards in 3.5 s; the 1.1 s clip 001 is not heard at all at 8 kHz.
       const clip = cardsClips().find((c) => c.id === '005');
       assert.ok(clip !== undefined);
       const codec = carrier === 'telnyx' ? 'PCMA' : 'PCMU';

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '../../src/client/wav.js';
 import { FAKE_KEY, startFakeServer } from '../client/support/fake-server.js';
-import type { FakeServer } from '../client/support/fake-server.js';
+import type { FakeServer, FakeSession } from '../client/support/fake-server.js';
 import { buildPage, launchChromium, recordMicTracks, screenshotPath, serveDir } from './support/browser.js';
 import { saveSettingsScript, snapshotHooks } from './support/browser.js';
 import type { PageHooks } from './support/browser.js';
+import type { Page } from 'playwright-core';
 
 /** A steady tone the whole time: only press-to-talk decides what the server hears. */
 function toneWav(): Uint8Array {
@@ -24,6 +25,28 @@ function micWav(): Uint8Array {
   const pcm = Buffer.alloc(rate * 5 * 2);
   for (let i = rate; i < rate * 2; i++) pcm.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 300 * i) / rate)), i * 2);
   return encodeWav(pcm, { sampleRate: rate });
+}
+
+/** Three seconds of agent audio: a 24 kHz linear16 tone. */
+const AGENT_TONE = (() => {
+  const tone = Buffer.alloc(24000 * 2 * 3);
+  for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
+  return tone;
+})();
+
+/** Sends `pcm` as the agent's audio, in 20 ms messages. */
+function sendAgentAudio(session: FakeSession, pcm: Buffer): void {
+  for (let offset = 0; offset < pcm.length; offset += 960) session.socket.send(pcm.subarray(offset, offset + 960));
+}
+
+/** Sends the three seconds of agent audio and waits until the page has scheduled all of it. */
+async function playAgentTone(tab: Page, session: FakeSession): Promise<void> {
+  const before = (await tab.evaluate(snapshotHooks)).samplesScheduled;
+  sendAgentAudio(session, AGENT_TONE);
+  await tab.waitForFunction(
+    (expected) => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= expected,
+    before + AGENT_TONE.length / 2,
+  );
 }
 
 describe('browser page against the fake agent server', () => {
@@ -48,13 +71,39 @@ describe('browser page against the fake agent server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('streams the microphone, shows both sides, plays the reply and charts its latency', async () => {
-    const browser = await launchChromium(join(dir, 'mic.wav'));
+  /**
+   * Runs `use` on the page, opened on the fake server's agent URL in a Chromium whose microphone
+   * loops `wav` (a file of the test folder), with the fake key saved unless `saved` is false; the
+   * browser is closed after.
+   */
+  async function withPage(
+    wav: string,
+    use: (tab: Page) => Promise<void>,
+    options: { loop?: boolean; micAllowed?: boolean; saved?: boolean; trackMic?: boolean } = {},
+  ): Promise<void> {
+    const browser = await launchChromium(join(dir, wav), options.loop ?? true, { micAllowed: options.micAllowed ?? true });
     try {
       const tab = await browser.context.newPage();
-      const saved = { key: FAKE_KEY, greeting: '', functions: '[]' };
-      await tab.addInitScript(saveSettingsScript, saved);
+      if (options.trackMic === true) await tab.addInitScript(recordMicTracks);
+      if (options.saved !== false) await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
       await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+      await use(tab);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  /** Presses Start: the fake server's session, once the page has its SettingsApplied unless `applied` is false. */
+  async function start(tab: Page, applied = true): Promise<FakeSession> {
+    const next = server.nextSession();
+    await tab.getByRole('button', { name: 'Start' }).click();
+    const session = await next;
+    if (applied) await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+    return session;
+  }
+
+  it('streams the microphone, shows both sides, plays the reply and charts its latency', async () => {
+    await withPage('mic.wav', async (tab) => {
       await tab.click('#session');
       await tab.waitForFunction(() => {
         const hooks = (globalThis as unknown as { __parley: PageHooks }).__parley;
@@ -82,13 +131,7 @@ describe('browser page against the fake agent server', () => {
       assert.ok(session);
       const before = await tab.evaluate(snapshotHooks);
       session.send({ type: 'AgentStartedSpeaking', total_latency: 0.3, tts_latency: 0.1, ttt_latency: 0.2 });
-      const tone = Buffer.alloc(24000 * 2 * 3);
-      for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
-      for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
-      await tab.waitForFunction(
-        (expected) => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= expected,
-        before.samplesScheduled + 24000 * 3,
-      );
+      await playAgentTone(tab, session);
       session.send({ type: 'UserStartedSpeaking' });
       session.send({ type: 'LatencyReport', total_latency: 0.3, tts_latency: 0.1, ttt_text_latency: 0.2 });
       await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.flushes > 0);
@@ -101,17 +144,11 @@ describe('browser page against the fake agent server', () => {
       assert.equal(await tab.locator('#agent-state').innerText(), 'you are speaking');
       assert.equal(flushed.latencies.length, 1, 'a barge-in adds no latency bar');
       assert.equal(await tab.locator('#latency-chart g.turn-bar').count(), 1);
-    } finally {
-      await browser.close();
-    }
+    }, { loop: false });
   });
 
   it('press-to-talk sends silence until the button is held', async () => {
-    const browser = await launchChromium(join(dir, 'tone.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+    await withPage('tone.wav', async (tab) => {
       await tab.check('input[value="push-to-talk"]');
       const next = server.nextSession();
       await tab.click('#session');
@@ -140,22 +177,12 @@ describe('browser page against the fake agent server', () => {
       await tab.keyboard.up('Space');
       assert.equal(await tab.locator('#ptt').getAttribute('aria-pressed'), 'false');
       assert.ok(voiced() > before, 'the held Space sent the microphone');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it("shows the server's Error verbatim when it ends the session, and is ready to start again", async () => {
-    const browser = await launchChromium(join(dir, 'tone.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(recordMicTracks);
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
-      const next = server.nextSession();
-      await tab.getByRole('button', { name: 'Start' }).click();
-      const session = await next;
-      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+    await withPage('tone.wav', async (tab) => {
+      const session = await start(tab);
       const description = 'Every LLM of the think chain failed: <upstream said no>';
       session.send({ type: 'Error', code: 'FAILED_TO_THINK', description });
       session.socket.close(1000);
@@ -167,22 +194,13 @@ describe('browser page against the fake agent server', () => {
         return tracks.length > 0 && tracks.every((t) => t.readyState === 'ended');
       });
       assert.ok(await tab.getByLabel('Type a message').isDisabled(), 'nothing to type into without a session');
-    } finally {
-      await browser.close();
-    }
+    }, { trackMic: true });
   });
 
   it('shows the words heard so far in a live row, then one row per turn with the agent sentences joined', async () => {
-    const browser = await launchChromium(join(dir, 'quiet.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
-      const next = server.nextSession();
-      await tab.getByRole('button', { name: 'Start' }).click();
-      const session = await next;
+    await withPage('quiet.wav', async (tab) => {
+      const session = await start(tab);
       assert.equal(new URL(session.request.url ?? '/', 'http://x').searchParams.get('interim_transcripts'), 'true', 'the page asks for interim transcripts');
-      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
       session.send({ type: 'UserStartedSpeaking' });
       session.send({ type: 'InterimTranscript', role: 'user', content: 'what is' });
       const live = tab.locator('#transcript li.user.live');
@@ -208,34 +226,22 @@ describe('browser page against the fake agent server', () => {
       assert.deepEqual(hooks.interims, ['what is', 'what is the time']);
       assert.equal(await live.count(), 0);
       assert.ok(hooks.log.some((e) => e.dir === 'in' && e.type === 'InterimTranscript'), 'logged under its own type');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it("race: an interrupted reply's LatencyReport that comes after the next reply started adds no bar, and the next reply gets its own", async () => {
-    const browser = await launchChromium(join(dir, 'quiet.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
-      const next = server.nextSession();
-      await tab.getByRole('button', { name: 'Start' }).click();
-      const session = await next;
-      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+    await withPage('quiet.wav', async (tab) => {
+      const session = await start(tab);
       const hooks = (): Promise<PageHooks> => tab.evaluate(snapshotHooks);
       session.send({ type: 'ConversationText', role: 'user', content: 'first question' });
       session.send({ type: 'AgentStartedSpeaking', total_latency: 0.9, tts_latency: 0.1, ttt_latency: 0.2 });
-      const tone = Buffer.alloc(24000 * 2 * 3);
-      for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
-      for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
-      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= 24000 * 3);
+      await playAgentTone(tab, session);
       session.send({ type: 'UserStartedSpeaking' });
       session.send({ type: 'ConversationText', role: 'user', content: 'second question' });
       session.send({ type: 'AgentStartedSpeaking', total_latency: 0.4, tts_latency: 0.1, ttt_latency: 0.2 });
       // The first reply's report, late: after the second reply has started.
       session.send({ type: 'LatencyReport', total_latency: 0.9, stt_latency: 0.5, ttt_text_latency: 0.3, tts_latency: 0.1 });
-      for (let offset = 0; offset < 9600; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
+      sendAgentAudio(session, AGENT_TONE.subarray(0, 9600));
       session.send({ type: 'AgentAudioDone' });
       session.send({ type: 'LatencyReport', total_latency: 0.4, stt_latency: 0.25, ttt_text_latency: 0.1, tts_latency: 0.05 });
       await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['LatencyReport'] === 2);
@@ -244,26 +250,14 @@ describe('browser page against the fake agent server', () => {
       assert.deepEqual(after.latencies, [{ turn: 1, totalMs: 400, sttMs: 250, thinkMs: 100, ttsMs: 50 }]);
       assert.equal(await tab.locator('#latency-chart g.turn-bar').count(), 1);
       assert.deepEqual(after.transcript.map((r) => r.kind), ['user', 'notice', 'user'], 'question, "interrupted", question');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('typing while the agent speaks cuts its audio off, as the server does', async () => {
-    const browser = await launchChromium(join(dir, 'quiet.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
-      const next = server.nextSession();
-      await tab.getByRole('button', { name: 'Start' }).click();
-      const session = await next;
-      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 1);
+    await withPage('quiet.wav', async (tab) => {
+      const session = await start(tab);
       session.send({ type: 'AgentStartedSpeaking', total_latency: 0.3, tts_latency: 0.1, ttt_latency: 0.2 });
-      const tone = Buffer.alloc(24000 * 2 * 3);
-      for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(Math.round(5000 * Math.sin(i / 5)), i * 2);
-      for (let offset = 0; offset < tone.length; offset += 960) session.socket.send(tone.subarray(offset, offset + 960));
-      await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.samplesScheduled >= 24000 * 3);
+      await playAgentTone(tab, session);
       await tab.locator('#agent-state', { hasText: 'speaking' }).waitFor();
       await tab.getByLabel('Type a message').fill('stop there');
       await tab.getByRole('button', { name: 'Send' }).click();
@@ -276,42 +270,25 @@ describe('browser page against the fake agent server', () => {
         ['user', 'stop there'],
         ['assistant', 'Reply number 1.'],
       ]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   it('the microphone refused: the page says so, ends the session and is ready to start again', async () => {
-    const browser = await launchChromium(join(dir, 'tone.wav'), true, { micAllowed: false });
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
-      const next = server.nextSession();
-      await tab.getByRole('button', { name: 'Start' }).click();
-      const session = await next;
+    await withPage('tone.wav', async (tab) => {
+      const session = await start(tab, false);
       await tab.locator('#transcript li.error', { hasText: 'The microphone could not be opened' }).waitFor();
       assert.match(await tab.locator('#transcript li.error').innerText(), /Allow it for this page and press Start again/);
       await tab.getByRole('button', { name: 'Start' }).waitFor();
       assert.equal((await tab.evaluate(snapshotHooks)).state, 'idle');
       // The session opened for it is closed, not left running without a microphone.
       await new Promise<void>((resolve) => (session.socket.readyState === session.socket.CLOSED ? resolve() : session.socket.once('close', () => resolve())));
-    } finally {
-      await browser.close();
-    }
+    }, { micAllowed: false });
   });
 
   it('the network lost mid-session: the page says so, releases the microphone and is ready to start again', async () => {
-    const browser = await launchChromium(join(dir, 'tone.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.addInitScript(recordMicTracks);
-      await tab.addInitScript(saveSettingsScript, { key: FAKE_KEY, greeting: '', functions: '[]' });
+    await withPage('tone.wav', async (tab) => {
       const agent = `${server.url}/v1/agent/converse`;
-      await tab.goto(`${site.url}?url=${encodeURIComponent(agent)}`);
-      const next = server.nextSession();
-      await tab.getByRole('button', { name: 'Start' }).click();
-      const session = await next;
+      const session = await start(tab, false);
       await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.framesSent > 10);
       session.socket.terminate();
       await tab.locator('#transcript li.error', { hasText: `The connection to ${agent} was lost (close 1006)` }).waitFor();
@@ -325,16 +302,11 @@ describe('browser page against the fake agent server', () => {
       await tab.getByRole('button', { name: 'Start' }).click();
       await again;
       await tab.waitForFunction(() => (globalThis as unknown as { __parley: PageHooks }).__parley.eventsByType['SettingsApplied'] === 2);
-    } finally {
-      await browser.close();
-    }
+    }, { trackMic: true });
   });
 
   it('Save confirms; a JSON error shows beside the functions field and nothing starts', async () => {
-    const browser = await launchChromium(join(dir, 'tone.wav'), true);
-    try {
-      const tab = await browser.context.newPage();
-      await tab.goto(`${site.url}?url=${encodeURIComponent(`${server.url}/v1/agent/converse`)}`);
+    await withPage('tone.wav', async (tab) => {
       await tab.locator('#settings-panel summary').click();
       await tab.locator('textarea[name="functions"]').fill('[{"name": "f",]');
       await tab.getByRole('button', { name: 'Save' }).click();
@@ -348,8 +320,6 @@ describe('browser page against the fake agent server', () => {
       await tab.getByRole('button', { name: 'Save' }).click();
       await tab.locator('#save-status', { hasText: 'Saved' }).waitFor();
       assert.ok(await tab.locator('#functions-error').isHidden());
-    } finally {
-      await browser.close();
-    }
+    }, { saved: false });
   });
 });

@@ -11,7 +11,7 @@ export interface TurnLatency {
  * A turn's figures from its `LatencyReport` (seconds on the wire). `total_latency` runs from the
  * end of the user's speech to the first agent audio; `stt_latency` (endpointing and
  * transcription), the think figure and `tts_latency` follow one another inside it
- * (src/session/latency.ts). A server whose total leaves the transcription out would draw the
+ * (docs/protocol-decisions.md#latency-events-on-every-turn). A server whose total leaves the transcription out would draw the
  * parts past it, so a bar is the larger of the total and the sum of the parts.
  */
 export function turnLatency(

@@ -5,6 +5,7 @@
 import { ProtocolError } from '../../protocol/errors.js';
 import {
   MPEG_MODE_MONO,
+  OPE_SET_COMMENT_PADDING_REQUEST,
   OPE_SET_DECISION_DELAY_REQUEST,
   OPE_SET_MUXING_DELAY_REQUEST,
   OPUS_SET_BITRATE_REQUEST,
@@ -41,7 +42,6 @@ const OPUS_PAGE_SAMPLES = 2880;
 /** libopus's default (10) costs about twice as much CPU per frame for speech that sounds the same. */
 const OPUS_COMPLEXITY = 5;
 const OPUS_DECISION_SAMPLES = 960;
-const OPE_SET_COMMENT_PADDING_REQUEST = 14004;
 
 export class OpusFrameEncoder implements FrameEncoder {
   private encoder: Pointer | undefined;
@@ -216,7 +216,7 @@ export class Mp3FrameEncoder implements FrameEncoder {
 const MPEG2_L3_KBPS = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
 
 /** Length of the MPEG-2 Layer III frame at `offset`, or undefined when no header is there yet. */
-export function mp3FrameLength(bytes: Uint8Array, offset: number): number | undefined {
+function mp3FrameLength(bytes: Uint8Array, offset: number): number | undefined {
   if (offset + 4 > bytes.length) return undefined;
   const b1 = bytes[offset + 1] ?? 0;
   const b2 = bytes[offset + 2] ?? 0;

@@ -4,9 +4,6 @@
 // owns the session (the event loop), each for one frame or page, so none blocks for long.
 import koffi from 'koffi';
 
-type Fn = (...args: never[]) => unknown;
-type Lib<T extends Record<string, Fn>> = T;
-
 /** A native pointer as koffi hands it out (null for NULL). */
 export type Pointer = object | null;
 
@@ -40,7 +37,6 @@ export const opus = lazy(() => {
   return {
     decoderCreate: lib.func('void *opus_decoder_create(int32_t fs, int channels, _Out_ int *error)') as (fs: number, channels: number, error: number[]) => Pointer,
     decoderDestroy: lib.func('void opus_decoder_destroy(void *st)') as (st: Pointer) => void,
-    decoderSize: lib.func('int opus_decoder_get_size(int channels)') as (channels: number) => number,
     /** Raw packet from JS memory. */
     decode: lib.func('int opus_decode(void *st, const uint8_t *data, int32_t len, _Out_ int16_t *pcm, int frameSize, int fec)') as (
       st: Pointer, data: Uint8Array, len: number, pcm: Int16Array, frameSize: number, fec: number) => number,
@@ -48,13 +44,14 @@ export const opus = lazy(() => {
     decodeNative: lib.func('int opus_decode(void *st, void *data, int32_t len, _Out_ int16_t *pcm, int frameSize, int fec)') as (
       st: Pointer, data: Pointer, len: number, pcm: Int16Array, frameSize: number, fec: number) => number,
     strerror: lib.func('const char *opus_strerror(int error)') as (error: number) => string,
-  } satisfies Lib<Record<string, Fn>>;
+  };
 });
 
 export const OPUS_SET_BITRATE_REQUEST = 4002;
 export const OPUS_SET_COMPLEXITY_REQUEST = 4010;
 export const OPE_SET_DECISION_DELAY_REQUEST = 14000;
 export const OPE_SET_MUXING_DELAY_REQUEST = 14002;
+export const OPE_SET_COMMENT_PADDING_REQUEST = 14004;
 
 export const opusenc = lazy(() => {
   const lib = koffi.load('libopusenc.so.0');
@@ -123,7 +120,7 @@ export const ogg = lazy(() => {
   };
 });
 
-// libFLAC callbacks (FLAC/stream_decoder.h, FLAC/stream_encoder.h). Pointers stay `void *` so the
+// libFLAC's stream decoder and encoder callbacks. Pointers stay `void *` so the
 // callbacks read and write native memory through views.
 const FlacReadCb = koffi.proto('int parley_flac_read_cb(void *decoder, void *buffer, void *bytes, void *client)');
 const FlacTellCb = koffi.proto('int parley_flac_tell_cb(void *decoder, void *offset, void *client)');
@@ -264,7 +261,6 @@ export const lame = lazy(() => {
 });
 
 export const SPEEX_ECHO_SET_SAMPLING_RATE = 24;
-export const SPEEX_PREPROCESS_SET_ECHO_STATE = 24;
 
 export const speexdsp = lazy(() => {
   const lib = koffi.load('libspeexdsp.so.1');

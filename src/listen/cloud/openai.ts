@@ -40,8 +40,26 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
         let closed = false;
         let speaking = false;
         let utterance: Int16Array[] = [];
-        let preroll: Int16Array[] = [];
-        let prerollLength = 0;
+        // The last PREROLL_SAMPLES heard before speech, in a ring: no allocation per frame while quiet.
+        const preroll = new Int16Array(PREROLL_SAMPLES);
+        let prerollEnd = 0;
+        let prerollFilled = 0;
+        const remember = (samples: Int16Array): void => {
+          const tail = samples.length > preroll.length ? samples.subarray(samples.length - preroll.length) : samples;
+          const first = Math.min(tail.length, preroll.length - prerollEnd);
+          preroll.set(tail.subarray(0, first), prerollEnd);
+          preroll.set(tail.subarray(first), 0);
+          prerollEnd = (prerollEnd + tail.length) % preroll.length;
+          prerollFilled = Math.min(preroll.length, prerollFilled + tail.length);
+        };
+        const remembered = (): Int16Array => {
+          const out = new Int16Array(prerollFilled);
+          const start = (prerollEnd - prerollFilled + preroll.length) % preroll.length;
+          const first = Math.min(prerollFilled, preroll.length - start);
+          out.set(preroll.subarray(start, start + first));
+          out.set(preroll.subarray(0, prerollFilled - first), first);
+          return out;
+        };
         // Transcriptions finish in order, so turns reach the session in the order they were spoken.
         let queue: Promise<void> = Promise.resolve();
 
@@ -95,9 +113,8 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           speechStart: () => {
             if (closed) return;
             speaking = true;
-            utterance = preroll;
-            preroll = [];
-            prerollLength = 0;
+            utterance = [remembered()];
+            prerollFilled = 0;
             events.speechStarted();
           },
           speechEnd: (afterSamples) => {
@@ -109,13 +126,8 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           write(samples) {
             if (closed) return;
             arrivals.wrote(samples.length);
-            const copy = samples.slice();
-            if (speaking) utterance.push(copy);
-            else {
-              preroll.push(copy);
-              prerollLength += copy.length;
-              while (prerollLength - (preroll[0]?.length ?? 0) >= PREROLL_SAMPLES) prerollLength -= preroll.shift()?.length ?? 0;
-            }
+            if (speaking) utterance.push(samples.slice());
+            else remember(samples);
             turns.write(samples);
           },
           forceEndTurn() {

@@ -173,19 +173,35 @@ export class PocketsphinxDecoder {
 
   /**
    * Decodes a whole utterance with `search`: normalized by its own cepstral mean (batch CMN), or,
-   * given `mean`, live from it, as a session's later utterances are decoded while they are heard.
+   * given `mean`, live from it in `pieces` (sample counts), as a session's later utterances are
+   * decoded while they are heard.
    */
-  decode(search: Search, samples: Int16Array, mean?: Float32Array): Reading {
+  decode(search: Search, samples: Int16Array, mean?: Float32Array, pieces: readonly number[] = [samples.length]): Reading {
     const ps = pocketsphinxLibrary();
     if ((search === 'phones') !== this.phoneLoop) throw new Error(`this decoder has no ${search === 'phones' ? 'phone loop' : 'words'}`);
     const name = search === 'lm' || search === 'phones' ? this.lmSearch : this.addGrammar(search.jsgf);
     if (ps.setSearch(this.handle, name) < 0) throw new Error('pocketsphinx could not switch its search');
     // Streaming audio turns the model's batch CMN into live CMN for good; set it back.
     if (mean === undefined) koffi.encode(this.feat, FEAT.cmnType, 'int', CMN_BATCH);
-    else ps.cmnLiveSet(this.cmn, mean);
+    else {
+      // cmn_live_set reads as many floats as the model's cepstra.
+      if (mean.length !== this.initialMean.length) throw new Error(`a cepstral mean has ${this.initialMean.length} values, not ${mean.length}`);
+      ps.cmnLiveSet(this.cmn, mean);
+    }
     if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
     this.inUtterance = true;
-    if (ps.processRaw(this.handle, samples, samples.length, 0, mean === undefined ? 1 : 0) < 0) throw new Error('pocketsphinx failed to process audio');
+    if (mean === undefined) {
+      if (ps.processRaw(this.handle, samples, samples.length, 0, 1) < 0) throw new Error('pocketsphinx failed to process audio');
+    } else {
+      // Live CMN moves its mean as it goes, after each call: the pieces the audio was heard in
+      // give the same features as when it was heard.
+      let offset = 0;
+      for (const length of pieces) {
+        this.process(samples.subarray(offset, offset + length));
+        offset += length;
+      }
+      if (offset < samples.length) this.process(samples.subarray(offset));
+    }
     this.finish();
     return this.reading();
   }

@@ -9,8 +9,10 @@ export interface GrammarCheck {
   reading: Reading;
   /** The whole utterance, PCM16 mono 16 kHz. */
   audio: Int16Array<ArrayBuffer>;
-  /** The cepstral mean the utterance was decoded from live; absent: its own (batch CMN, a session's first). */
+  /** The cepstral mean the utterance was decoded from, live; absent: its own (batch CMN). */
   mean?: Float32Array;
+  /** With `mean`: the lengths of the pieces it was decoded in (live CMN moves after each). */
+  pieces?: number[];
 }
 
 export interface TurnSettings {

@@ -174,13 +174,14 @@ export class TurnPipeline {
    * Ends an utterance decoded live (on the session's grammar, or the open LM). The session's
    * first utterance had no cepstral mean of its own to start from (the model's default made
    * 16 kHz WER ~54 % instead of ~40 %), so it is decoded again whole with its own. A grammar's
-   * reading goes out with the utterance's audio and the mean it was decoded from, to be checked
-   * on another thread (check-decode.ts) before it is reported.
+   * reading goes out with the utterance's audio and how it was normalized, to be checked on
+   * another thread (check-decode.ts) before it is reported.
    */
   private finish(decoder: PocketsphinxDecoder, utterance: Pending): ListenJobEvent & { t: 'endOfTurn' } {
     const live = decoder.finish();
     const grammar = this.payload.grammar;
-    const whole = new Int16Array(utterance.whole.reduce((n, chunk) => n + chunk.length, 0));
+    const pieces = utterance.whole.map((chunk) => chunk.length);
+    const whole = new Int16Array(pieces.reduce((n, length) => n + length, 0));
     let offset = 0;
     for (const chunk of utterance.whole.splice(0)) {
       whole.set(chunk, offset);
@@ -194,6 +195,6 @@ export class TurnPipeline {
     }
     const reading = before === undefined ? decoder.decode({ jsgf: grammar }, whole) : decoder.reading();
     this.mean = decoder.mean();
-    return { t: 'endOfTurn', text: reading.text, speechEndSample: utterance.speechEndSample, check: { reading, audio: whole, ...(before === undefined ? {} : { mean: before }) } };
+    return { t: 'endOfTurn', text: reading.text, speechEndSample: utterance.speechEndSample, check: { reading, audio: whole, ...(before === undefined ? {} : { mean: before, pieces }) } };
   }
 }

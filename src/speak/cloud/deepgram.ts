@@ -8,7 +8,9 @@ import type { SpeakProvider } from '../types.js';
 import { outboundGuard } from '../../providers/outbound.js';
 import { fetchPcm } from './http-pcm.js';
 
-const SAMPLE_RATE = 24000;
+/** The rates Aura sends linear16 at; 24 kHz when the session's output is at none of them. */
+const RATES = [8000, 16000, 24000, 32000, 48000];
+const DEFAULT_RATE = 24000;
 const DEFAULT_MODEL = 'aura-2-thalia-en';
 
 /** Aura / Aura-2 over Deepgram's REST TTS: one streamed HTTP response of raw linear16 per sentence. */
@@ -16,7 +18,10 @@ export function createDeepgramSpeak(settings: SpeakSettings, context: ProviderCo
   const { provider, endpoint } = settings;
   const model = provider.model ?? DEFAULT_MODEL;
   const timeout = timeoutMs(provider, context.env);
-  const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(SAMPLE_RATE), container: 'none' });
+  // Audio asked at the session's own rate needs no conversion here (docs/protocol-decisions.md#speak-at-the-output-rate).
+  const output = context.agent?.output.sampleRate;
+  const rate = output !== undefined && RATES.includes(output) ? output : DEFAULT_RATE;
+  const query = new URLSearchParams({ model, encoding: 'linear16', sample_rate: String(rate), container: 'none' });
   const speed = num(provider, 'speed');
   if (speed !== undefined) query.set('speed', String(speed));
   const url = `${deepgramBase(endpoint?.url, context.env)}/v1/speak?${query.toString()}`;
@@ -36,7 +41,7 @@ export function createDeepgramSpeak(settings: SpeakSettings, context: ProviderCo
             body: JSON.stringify({ text }),
             signal: inner,
           },
-          SAMPLE_RATE,
+          rate,
           [key],
         ),
       ),

@@ -6,6 +6,7 @@ import { createElevenLabsSpeak } from '../../../src/speak/cloud/eleven-labs.js';
 import { createOpenAiSpeak } from '../../../src/speak/cloud/openai.js';
 import { createPollySpeak } from '../../../src/speak/cloud/polly.js';
 import type { PcmChunk, SpeakProvider } from '../../../src/speak/types.js';
+import type { AgentConfig } from '../../../src/protocol/agent-config.js';
 import { HttpFake, json } from '../../providers/fakes/http.js';
 import { failureSuite } from '../../providers/failure-suite.js';
 import { collect, TEST_TIMEOUT_MS, testContext } from '../../providers/helpers.js';
@@ -183,4 +184,25 @@ speakSuite('aws_polly (SynthesizeSpeech pcm, HTTP/2 like the AWS client)', {
       VoiceId: 'Matthew',
     });
   },
+});
+
+describe('speak deepgram at the session output rate', () => {
+  let fake: HttpFake;
+  before(async () => {
+    fake = await HttpFake.start();
+  });
+  after(() => fake.close());
+
+  test('asks Aura for the session rate when it has it (16 kHz, 8 kHz) and gets PCM at that rate; 24 kHz otherwise', async () => {
+    fake.handler = (_req, res) => writeOddChunks(res, 'audio/l16');
+    const asked: string[] = [];
+    for (const sampleRate of [16000, 8000, 22050]) {
+      const context = { ...testContext({ DEEPGRAM_API_KEY: DG_KEY, DEEPGRAM_BASE_URL: fake.url }), agent: { output: { encoding: 'linear16', sampleRate, container: 'none' } } as unknown as AgentConfig };
+      const chunks = await collect(createDeepgramSpeak({ provider: { type: 'deepgram', timeout_ms: TEST_TIMEOUT_MS } }, context).synthesize('Hello there.', new AbortController().signal));
+      const rate = new URL(fake.lastRequest.url, fake.url).searchParams.get('sample_rate') ?? '';
+      asked.push(rate);
+      assert.deepEqual(new Set(chunks.map((c) => c.sampleRate)), new Set([Number(rate)]));
+    }
+    assert.deepEqual(asked, ['16000', '8000', '24000']);
+  });
 });
