@@ -21,6 +21,8 @@ export interface PocketsphinxLibrary {
   setAllphone(decoder: unknown, name: string, lm: null): number;
   setJsgfString(decoder: unknown, name: string, jsgf: string): number;
   setSearch(decoder: unknown, name: string): number;
+  /** Removes a search and frees it (ps_unset_search). */
+  unsetSearch(decoder: unknown, name: string): number;
   getSearch(decoder: unknown): string | null;
   /** The decoder's feature extractor (feat_t *). */
   getFeat(decoder: unknown): unknown;
@@ -82,6 +84,7 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
     setAllphone: lib.func('int ps_set_allphone(void *ps, const char *name, void *lm)'),
     setJsgfString: lib.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
     setSearch: lib.func('int ps_set_search(void *ps, const char *name)'),
+    unsetSearch: lib.func('int ps_unset_search(void *ps, const char *name)'),
     getSearch: lib.func('const char *ps_get_search(void *ps)'),
     getFeat: lib.func('void *ps_get_feat(void *ps)'),
     cmnLiveSet: sphinxbase.func('void cmn_live_set(void *cmn, const float *vec)'),

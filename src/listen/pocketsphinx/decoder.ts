@@ -50,6 +50,7 @@ export type Search = { jsgf: string } | 'lm' | 'phones';
 const NOT_SPEECH = /^(<s>|<\/s>|<sil>|\[NOISE\]|\[SPEECH\]|SIL|\+NSN\+|\+SPN\+)$/;
 
 export class PocketsphinxDecoder {
+  /** Grammar searches this decoder holds, least recently used first. */
   private readonly grammars = new Set<string>();
   private readonly lmSearch: string;
   private readonly feat: unknown;
@@ -118,15 +119,32 @@ export class PocketsphinxDecoder {
     return new PocketsphinxDecoder(config, handle, true);
   }
 
-  /** Adds a JSGF grammar search to this decoder (once); throws when pocketsphinx rejects it. */
+  /**
+   * Adds a JSGF grammar search to this decoder (once); throws when pocketsphinx rejects it. Past
+   * MAX_GRAMMARS_PER_DECODER the least recently used one is freed: clients choose grammars, and a
+   * decoder lives as long as its thread.
+   */
   addGrammar(jsgf: string): string {
     if (this.phoneLoop) throw new Error('a phone-loop decoder has no words for a grammar');
     const name = 'g' + createHash('sha1').update(jsgf).digest('hex').slice(0, 16);
-    if (!this.grammars.has(name)) {
-      if (pocketsphinxLibrary().setJsgfString(this.handle, name, jsgf) < 0) throw new Error('pocketsphinx rejected the JSGF grammar');
+    if (this.grammars.delete(name)) {
       this.grammars.add(name);
+      return name;
+    }
+    const ps = pocketsphinxLibrary();
+    if (ps.setJsgfString(this.handle, name, jsgf) < 0) throw new Error('pocketsphinx rejected the JSGF grammar');
+    this.grammars.add(name);
+    for (const oldest of this.grammars) {
+      if (this.grammars.size <= MAX_GRAMMARS_PER_DECODER) break;
+      ps.unsetSearch(this.handle, oldest);
+      this.grammars.delete(oldest);
     }
     return name;
+  }
+
+  /** Grammar searches held (for tests). */
+  grammarCount(): number {
+    return this.grammars.size;
   }
 
   /**
@@ -245,6 +263,9 @@ export class PocketsphinxDecoder {
  * their buffered audio (far faster than real time) when one frees.
  */
 export const MAX_DECODERS = 4;
+
+/** Grammar searches one decoder keeps (the default rules' compiles in about 4.5 kB). */
+export const MAX_GRAMMARS_PER_DECODER = 16;
 
 type Waiter = (decoder: PocketsphinxDecoder) => void;
 

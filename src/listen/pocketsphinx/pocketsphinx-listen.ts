@@ -10,6 +10,7 @@
  *   grammar (JSGF text): decode with this grammar instead of the open language model
  */
 import { str } from '../../providers/settings.js';
+import { ProtocolError } from '../../protocol/errors.js';
 import { pocketsphinxCheckPool, pocketsphinxPool } from './pocketsphinx-pool.js';
 import { LISTEN_CHECK_JOB_KIND } from './check-decode.js';
 import { LISTEN_JOB_KIND } from './listen-job.js';
@@ -24,6 +25,9 @@ import { resolveTurnSettings } from '../vad/turn-settings.js';
 
 /** How often (in audio time) the live decoder reports a changed partial transcript. */
 export const INTERIM_INTERVAL_MS = 500;
+
+/** Longest JSGF grammar a session may bring (the default rules' is about 4,500 characters). */
+export const MAX_GRAMMAR_CHARS = 65_536;
 
 export interface LocalListenOptions {
   /**
@@ -63,6 +67,11 @@ class LocalListenProvider implements ListenProvider {
   ) {
     this.logger = context.logger;
     const grammar = str(settings.provider, 'grammar') ?? options.grammar;
+    if (grammar !== undefined && grammar.length > MAX_GRAMMAR_CHARS) {
+      // Compiling a grammar blocks a listening thread; a huge one would hold every session on it.
+      const from = str(settings.provider, 'grammar') === undefined ? 'the grammar compiled from agent.think.provider.rules' : 'agent.listen.provider.grammar';
+      throw new ProtocolError('INVALID_SETTINGS', `${from} has ${grammar.length} characters; this server takes at most ${MAX_GRAMMAR_CHARS}`);
+    }
     this.payload = {
       turn: resolveTurnSettings(settings.provider, context.env),
       interimIntervalMs: INTERIM_INTERVAL_MS,

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createLocalListen, createLocalListenFactory } from '../../../src/listen/pocketsphinx/pocketsphinx-listen.js';
+import { MAX_GRAMMAR_CHARS, createLocalListen, createLocalListenFactory } from '../../../src/listen/pocketsphinx/pocketsphinx-listen.js';
 import { closeClassicPools } from '../../../src/runtime/classic-pools.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import type { ProviderContext } from '../../../src/core/provider-context.js';
@@ -127,4 +127,11 @@ test('an invalid grammar fails open() with a ProviderError, a bad setting with I
     name: 'ProviderError',
   });
   assert.throws(() => createLocalListen(settings({ vad_threshold: 3 }), context()), { code: 'INVALID_SETTINGS' });
+});
+
+test('a grammar longer than the bound is INVALID_SETTINGS naming where it came from, before any thread compiles it', () => {
+  const huge = `#JSGF V1.0; grammar huge; public <a> = ${Array.from({ length: MAX_GRAMMAR_CHARS / 4 }, (_, i) => `w${i}`).join(' | ')};`;
+  assert.ok(huge.length > MAX_GRAMMAR_CHARS);
+  assert.throws(() => createLocalListen(settings({ grammar: huge }), context()), { code: 'INVALID_SETTINGS', message: /agent\.listen\.provider\.grammar has \d+ characters/ });
+  assert.throws(() => createLocalListenFactory({ grammar: huge })(settings(), context()), { code: 'INVALID_SETTINGS', message: /compiled from agent\.think\.provider\.rules/ });
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { TurnPipeline } from '../../../src/listen/pocketsphinx/turn-pipeline.js';
-import { MAX_DECODERS, decoderStats } from '../../../src/listen/pocketsphinx/decoder.js';
+import { MAX_DECODERS, MAX_GRAMMARS_PER_DECODER, PocketsphinxDecoder, decoderStats } from '../../../src/listen/pocketsphinx/decoder.js';
 import { checkedText } from '../../../src/listen/pocketsphinx/check-decode.js';
 import { DEFAULT_TURN_SETTINGS } from '../../../src/listen/vad/turn-settings.js';
 import type { ListenJobEvent } from '../../../src/listen/pocketsphinx/listen-job.js';
@@ -131,4 +131,18 @@ test('with a grammar, speech outside it goes out for the check with its audio, a
   });
   assert.deepEqual(checked, turns(open));
   assert.ok(wordErrors(clip.transcript, checked.join(' ')).errors <= 4);
+});
+
+test('a decoder keeps a bounded number of grammar searches, however many different grammars sessions bring, and a freed one still decodes when it comes back', () => {
+  const decoder = PocketsphinxDecoder.load();
+  try {
+    const cards = readFileSync(CARDS_GRAMMAR, 'utf8');
+    const clip = readPcm16(cardsClips()[0]!.path).samples;
+    const before = decoder.decodeWhole(cards, clip);
+    for (let i = 0; i < MAX_GRAMMARS_PER_DECODER + 5; i++) decoder.addGrammar(`#JSGF V1.0; grammar g${i}; public <a> = hello ${["one", "two", "three", "four", "five"][i % 5]!} ${["six", "seven", "eight", "nine"][i % 4]!} | goodbye;`);
+    assert.equal(decoder.grammarCount(), MAX_GRAMMARS_PER_DECODER);
+    assert.equal(decoder.decodeWhole(cards, clip), before, 'the cards grammar, freed on the way, is added again');
+  } finally {
+    decoder.free();
+  }
 });
