@@ -7,6 +7,7 @@ import { CATALOGUE, catalogueEntry } from './catalogue.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { downloadFile } from './download.js';
 import type { DownloadProgress } from './download.js';
+import { trimTrailingSlashes } from '../core/url-path.js';
 
 const run = promisify(execFile);
 
@@ -35,7 +36,7 @@ export interface PullResult {
 }
 
 function sourceUrl(entry: CatalogueEntry, baseUrl: string | undefined): string {
-  return baseUrl === undefined ? entry.url : `${baseUrl.replace(/\/+$/, '')}/${basename(new URL(entry.url).pathname)}`;
+  return baseUrl === undefined ? entry.url : `${trimTrailingSlashes(baseUrl)}/${basename(new URL(entry.url).pathname)}`;
 }
 
 /** Unpacks next to the target, then renames: the model folder appears whole or not at all. */

@@ -33,8 +33,15 @@ const audio = z.looseObject({ input: audioInput.optional(), output: audioOutput.
 const headerList = z.array(z.looseObject({ key: z.string(), value: z.string() }));
 const headers = z.union([stringMap, headerList]);
 
+/**
+ * A URL a client gives for a provider or a function: bounded, as every client text the server
+ * works on is (8 KiB, a common request-line limit of HTTP servers).
+ */
+export const MAX_URL_CHARS = 8192;
+const url = z.string().max(MAX_URL_CHARS, `a URL may have at most ${MAX_URL_CHARS} characters`);
+
 const functionEndpoint = z.looseObject({
-  url: z.string(),
+  url,
   method: z.string().optional(),
   headers: headers.optional(),
 });
@@ -46,12 +53,12 @@ const functionDefinition = z.looseObject({
   endpoint: functionEndpoint.optional(),
   defer_until_eot: z.boolean().optional(),
   // EA server-side function fields, tolerated on V1 too.
-  url: z.string().optional(),
+  url: url.optional(),
   method: z.string().optional(),
   headers: headers.optional(),
 });
 
-const endpoint = z.looseObject({ url: z.string(), headers: headers.optional() });
+const endpoint = z.looseObject({ url, headers: headers.optional() });
 
 export const thinkSettingsSchema = z.looseObject({
   provider: providerBlock,
@@ -122,7 +129,7 @@ const eaAgent = z.looseObject({
     .looseObject({
       provider: z.looseObject({
         type: z.string(),
-        url: z.string().optional(),
+        url: url.optional(),
         key: z.string().optional(),
         headers: headers.optional(),
       }),

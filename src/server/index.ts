@@ -17,7 +17,7 @@ import { Recordings, asksForRecording } from '../recording/recorder.js';
 import { AgentDirectory } from '../telephony/agents.js';
 import { PhoneCall } from '../telephony/phone-call.js';
 import { phoneCredential, phoneDialectForPath } from './phone-paths.js';
-import { trimTrailingSlashes } from './paths.js';
+import { trimTrailingSlashes } from '../core/url-path.js';
 import type { Store } from '../store/index.js';
 import { Platform } from './platform.js';
 

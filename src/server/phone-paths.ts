@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { telnyx, twilio } from '../telephony/dialects.js';
 import type { PhoneDialect } from '../telephony/dialects.js';
 import { offeredCredential } from './auth.js';
-import { trimTrailingSlashes } from './paths.js';
+import { trimTrailingSlashes } from '../core/url-path.js';
 
 /** The carrier a path serves (`/twilio`, `/telnyx`, also after a path prefix), if any. */
 export function phoneDialectForPath(pathname: string): PhoneDialect | undefined {

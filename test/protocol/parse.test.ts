@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { DEFAULT_CLIENT_LIMITS, nestsDeeperThan } from '../../src/protocol/limits.js';
 import { parseClientMessage } from '../../src/protocol/parse.js';
+import { MAX_URL_CHARS } from '../../src/protocol/client-schemas.js';
 
 function parseError(text: string): ProtocolError {
   try {
@@ -31,6 +32,15 @@ describe('parseClientMessage', () => {
     const err = parseError('{"type":"Settings","agent":{"think":{"provider":{"type":3}}}}');
     assert.equal(err.code, 'UNPARSABLE_CLIENT_MESSAGE');
     assert.match(err.message, /agent\.think\.provider\.type: expected string, received number/);
+  });
+
+  it('refuses an endpoint URL past MAX_URL_CHARS, naming the field, before any provider sees it', () => {
+    const long = `https://example.com/${'/'.repeat(MAX_URL_CHARS)}`;
+    const err = parseError(JSON.stringify({ type: 'Settings', agent: { think: { provider: { type: 'open_ai' }, endpoint: { url: long } } } }));
+    assert.equal(err.code, 'UNPARSABLE_CLIENT_MESSAGE');
+    assert.match(err.message, new RegExp(`agent\\.think\\.endpoint\\.url: a URL may have at most ${MAX_URL_CHARS} characters`));
+    const fn = { name: 'f', endpoint: { url: long } };
+    assert.match(parseError(JSON.stringify({ type: 'Settings', agent: { think: { provider: { type: 'open_ai' }, functions: [fn] } } })).message, /functions\.0\.endpoint\.url/);
   });
 
   it('rejects a message without a type', () => {

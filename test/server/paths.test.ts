@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dialectForPath } from '../../src/server/index.js';
-import { trimTrailingSlashes } from '../../src/server/paths.js';
+import { trimTrailingSlashes } from '../../src/core/url-path.js';
 import { phoneDialectForPath } from '../../src/server/phone-paths.js';
 
 describe('the paths a client connects on', () => {

@@ -12,6 +12,7 @@ import { EnergyTurnDetector } from './energy-turn-detector.js';
 import { AudioArrivals } from '../audio-arrivals.js';
 import type { TurnDetectorFactory } from './turn-detector.js';
 import { pcmToWav } from '../../audio/wav.js';
+import { trimTrailingSlashes } from '../../core/url-path.js';
 
 /** Audio kept from before the detector fired, so the first syllable is not clipped. */
 const PREROLL_SAMPLES = (LISTEN_SAMPLE_RATE * 300) / 1000;
@@ -27,7 +28,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
     const baseURL =
       endpoint === undefined
         ? (operatorBaseUrl('open_ai', context.env) ?? 'https://api.openai.com/v1')
-        : endpoint.url.replace(/\/+$/, '').replace(/\/audio\/transcriptions$/, '');
+        : trimTrailingSlashes(endpoint.url).replace(/\/audio\/transcriptions$/, '');
     const { client, apiKey } = openAiClient({ type: 'open_ai', baseURL, endpoint, env: context.env });
     const model = provider.model ?? 'gpt-4o-mini-transcribe';
     const language = str(provider, 'language')?.split('-')[0];

@@ -7,6 +7,7 @@ import { openAiClient } from '../../providers/openai-client.js';
 import { num, str, timeoutMs } from '../../providers/settings.js';
 import type { PcmChunk, SpeakProvider } from '../types.js';
 import { Pcm16Assembler } from '../../audio/pcm16.js';
+import { trimTrailingSlashes } from '../../core/url-path.js';
 
 /** `response_format: 'pcm'` is raw PCM16 at this fixed rate. */
 const SAMPLE_RATE = 24000;
@@ -15,7 +16,7 @@ const DEFAULT_BASE = 'https://api.openai.com/v1';
 /** `endpoint.url` is the full `/audio/speech` URL; the client wants the part before it. */
 function baseUrl(url: string): string {
   const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/audio\/speech$/, '')}`;
+  return `${parsed.origin}${trimTrailingSlashes(parsed.pathname).replace(/\/audio\/speech$/, '')}`;
 }
 
 export function createOpenAiSpeak(settings: SpeakSettings, context: ProviderContext): SpeakProvider {

@@ -15,6 +15,7 @@ import { dropEnvHeaders } from '../../providers/sdk-env.js';
 import { bearer, header, headersWithout, num, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolDefinition } from '../types.js';
 import { toTurns } from './turns.js';
+import { trimTrailingSlashes } from '../../core/url-path.js';
 
 const DEFAULT_MODEL = 'claude-haiku-4-5';
 const DEFAULT_MAX_TOKENS = 1024;
@@ -52,7 +53,7 @@ export function toAnthropicTools(tools: readonly ToolDefinition[]): Tool[] {
 /** `endpoint.url` may be the full `/v1/messages` URL; the client appends that path itself. */
 function baseUrl(url: string): string {
   const parsed = new URL(url);
-  return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/v1\/messages$/, '')}`;
+  return `${parsed.origin}${trimTrailingSlashes(parsed.pathname).replace(/\/v1\/messages$/, '')}`;
 }
 
 export function createAnthropicThink(settings: ThinkSettings, context: ProviderContext): ThinkProvider {

@@ -10,6 +10,7 @@ import { serverKeyFor } from '../../providers/keys.js';
 import { header, headersWithout, num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest } from '../types.js';
 import { toTurns } from './turns.js';
+import { trimTrailingSlashes } from '../../core/url-path.js';
 
 const DEFAULT_MODEL = 'gemini-2.5-flash';
 const DEFAULT_BASE = 'https://generativelanguage.googleapis.com';
@@ -28,7 +29,7 @@ export function parseGeminiUrl(url: string): { baseUrl: string; apiVersion?: str
   const parsed = new URL(url);
   const key = parsed.searchParams.get('key') ?? undefined;
   const match = /^(.*?)\/(v1[^/]*)\/models\/([^/:]+)/.exec(parsed.pathname);
-  const base = (path: string): string => `${parsed.origin}${path.replace(/\/+$/, '')}`;
+  const base = (path: string): string => `${parsed.origin}${trimTrailingSlashes(path)}`;
   if (match === null) return { baseUrl: base(parsed.pathname), ...(key === undefined ? {} : { key }) };
   return { baseUrl: base(match[1] ?? ''), apiVersion: match[2], model: match[3], ...(key === undefined ? {} : { key }) };
 }

@@ -12,6 +12,7 @@ import { operatorBaseUrl } from '../../providers/keys.js';
 import { openAiClient } from '../../providers/openai-client.js';
 import { num, str, timeoutMs } from '../../providers/settings.js';
 import type { ChatMessage, ThinkEvent, ThinkProvider, ThinkRequest, ToolCall, ToolDefinition } from '../types.js';
+import { trimTrailingSlashes } from '../../core/url-path.js';
 
 /** The OpenAI-compatible services Parley knows by `provider.type`. */
 const FLAVOURS = {
@@ -26,7 +27,7 @@ export type OpenAiFlavour = keyof typeof FLAVOURS;
 export function chatBaseUrl(url: string): { baseURL: string; query: Record<string, string> } {
   const parsed = new URL(url);
   const query = Object.fromEntries(parsed.searchParams);
-  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/chat\/completions$/, '');
+  const path = trimTrailingSlashes(parsed.pathname).replace(/\/chat\/completions$/, '');
   return { baseURL: `${parsed.origin}${path}`, query };
 }
 
