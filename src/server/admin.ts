@@ -39,12 +39,16 @@ const MAX_GRANT_TTL_S = 3600;
 const DEFAULT_GRANT_TTL_S = 30;
 
 const grantBody = z.looseObject({ ttl_seconds: z.number().int().min(1).max(MAX_GRANT_TTL_S).optional() });
-const projectBody = z.looseObject({ name: z.string().min(1).max(200), concurrency_limit: z.number().int().min(1).nullable().optional() });
-const projectPatch = z.looseObject({ name: z.string().min(1).max(200).optional(), concurrency_limit: z.number().int().min(1).nullable().optional() });
+/** Bounds that keep every number within the store's integer columns. */
+const MAX_CONCURRENCY_LIMIT = 1_000_000;
+const MAX_KEY_TTL_S = 100 * 365 * 24 * 3600;
+const concurrencyLimit = z.number().int().min(1).max(MAX_CONCURRENCY_LIMIT).nullable().optional();
+const projectBody = z.looseObject({ name: z.string().min(1).max(200), concurrency_limit: concurrencyLimit });
+const projectPatch = z.looseObject({ name: z.string().min(1).max(200).optional(), concurrency_limit: concurrencyLimit });
 const keyBody = z.looseObject({
   comment: z.string().max(500).optional(),
   expiration_date: z.string().max(64).optional(),
-  time_to_live_in_seconds: z.number().int().min(1).optional(),
+  time_to_live_in_seconds: z.number().int().min(1).max(MAX_KEY_TTL_S).optional(),
 });
 const agentBody = z.looseObject({
   config: z.union([z.string(), z.record(z.string(), z.unknown())]),

@@ -80,6 +80,8 @@ describe('projects, keys, tokens, limits, usage and stored agents (SQLite)', () 
     assert.equal(JSON.stringify(await store.listKeys(id)).includes(key), false);
     assert.equal((await admin('GET', '/v1/projects/nope/keys')).status, 404);
     assert.equal((await admin('POST', '/v1/projects', { name: '' })).status, 400);
+    assert.equal((await admin('POST', '/v1/projects', { name: 'huge', concurrency_limit: 1e12 })).status, 400, 'past the store\'s integer columns');
+    assert.equal((await admin('POST', `/v1/projects/${id}/keys`, { time_to_live_in_seconds: 1e15 })).status, 400, 'past the store\'s integer columns');
     assert.equal((await admin('PUT', '/v1/projects')).status, 405);
     assert.equal((await admin('GET', '/v1/projects/%E0%A4%A/keys')).status, 404, 'a broken escape is the client\'s mistake');
   });
