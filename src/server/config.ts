@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_CLIENT_LIMITS } from '../protocol/limits.js';
 import type { ClientLimits } from '../protocol/limits.js';
@@ -9,6 +10,15 @@ import { MIN_SECRET_CHARS } from './tokens.js';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
+/**
+ * Sessions one core carries with the embedded engines, every turn answered and the median answer
+ * under a second after the end of speech: `BENCH_MODE=grammar npm run bench -- capacity` on the
+ * 2-core reference machine answered 60/60 turns at 30 sessions (652 ms median) and 80/80 at 40
+ * (1.1 s), and fell behind at 50 (README "Benchmarks"). Remote providers cost far less: raise it.
+ */
+const SESSIONS_PER_CORE = 16;
+export const DEFAULT_MAX_SESSIONS = SESSIONS_PER_CORE * availableParallelism();
+
 /** Every server setting, read from the environment (README "Configuration" lists them). */
 const schema = z.object({
   PORT: int(8080),
@@ -17,7 +27,7 @@ const schema = z.object({
   PARLEY_IDLE_TIMEOUT_MS: int(10_000, 1),
   PARLEY_MAX_SESSION_MS: int(2 * 60 * 60 * 1000, 1),
   PARLEY_SESSION_WARNING_MS: int(5 * 60 * 1000),
-  PARLEY_MAX_SESSIONS: int(100, 1),
+  PARLEY_MAX_SESSIONS: int(DEFAULT_MAX_SESSIONS, 1),
   PARLEY_MAX_TEXT_FRAME_BYTES: int(256 * 1024, 1024),
   PARLEY_MAX_BINARY_FRAME_BYTES: int(1024 * 1024, 1024),
   PARLEY_MAX_JSON_DEPTH: int(DEFAULT_CLIENT_LIMITS.maxJsonDepth, 8),
