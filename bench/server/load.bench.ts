@@ -18,6 +18,8 @@
  *                         frame) for the next one; the interrupted reply counts up to the barge-in
  *   rss per idle session  server RSS after GC with every session open and silent, less before any
  *   rss per talking       the largest server RSS sampled while talking, less before any session
+ *   stt / ttt / tts       the server's own LatencyReport, each stage less its known delay: where the
+ *                         overhead lies (stt: endpointing and transcription; ttt: first token; tts: first audio)
  *   callers / fakes cpu   what the other two processes took of the same cores (% of one), and the
  *                         callers' own event-loop delay, which delays what they see
  * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there.
@@ -124,7 +126,11 @@ interface Outcome {
   replies: number;
   stalledReplies: number;
   warnings: Map<string, number>;
+  /** The server's own LatencyReport of each answered turn, less the known delays of each stage (ms). */
+  stages: { stt: number[]; ttt: number[]; tts: number[] };
 }
+
+const p95 = (values: number[]): number => (values.length > 0 ? summarize(values).p95 : NaN);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -134,7 +140,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * this process little.
  */
 class Caller {
-  readonly outcome: Outcome = { opened: false, turns: 0, answered: 0, overheadMs: [], bargeInMs: [], replies: 0, stalledReplies: 0, warnings: new Map() };
+  readonly outcome: Outcome = { opened: false, turns: 0, answered: 0, overheadMs: [], bargeInMs: [], replies: 0, stalledReplies: 0, warnings: new Map(), stages: { stt: [], ttt: [], tts: [] } };
   private ws: WebSocket | undefined;
   private readonly counts = new Map<string, number>();
   /** The reply audio goes to; the next one takes over at its AgentStartedSpeaking. */
@@ -175,11 +181,17 @@ class Caller {
   async open(url: string, output: Output): Promise<boolean> {
     const ws = new WebSocket(`${url}/v1/agent/converse`);
     const opened = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
       ws.once('open', () => resolve(true));
       ws.once('error', () => resolve(false));
+      ws.once('open', () => clearTimeout(timer));
     });
-    if (!opened) return false;
+    if (!opened) {
+      ws.terminate();
+      return false;
+    }
     this.ws = ws;
+    ws.on('error', () => undefined);
     ws.on('close', () => this.check());
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
@@ -187,9 +199,18 @@ class Caller {
         if (this.waiters.length > 0) this.check();
         return;
       }
-      const event = JSON.parse(data.toString('utf8')) as { type: string; code?: string };
+      const event = JSON.parse(data.toString('utf8')) as { type: string; code?: string; stt_latency?: number; ttt_token_latency?: number; tts_latency?: number };
+      if (event.type === 'LatencyReport' && event.stt_latency !== undefined) {
+        const { stages } = this.outcome;
+        stages.stt.push(event.stt_latency * 1000 - ENDPOINTING_MS - DELAYS.transcribeMs);
+        if (event.ttt_token_latency !== undefined) stages.ttt.push(event.ttt_token_latency * 1000 - DELAYS.firstTokenMs);
+        if (event.tts_latency !== undefined) stages.tts.push(event.tts_latency * 1000 - DELAYS.firstAudioMs);
+      }
       this.counts.set(event.type, this.count(event.type) + 1);
-      if (event.type === 'Warning') this.outcome.warnings.set(String(event.code), (this.outcome.warnings.get(String(event.code)) ?? 0) + 1);
+      if (event.type === 'Warning' || event.type === 'Error') {
+        const key = `${event.type === 'Error' ? 'Error ' : ''}${String(event.code)}`;
+        this.outcome.warnings.set(key, (this.outcome.warnings.get(key) ?? 0) + 1);
+      }
       if (event.type === 'AgentStartedSpeaking' && this.nextReply !== undefined) {
         this.reply = this.nextReply;
         this.reply.started = true;
@@ -215,10 +236,14 @@ class Caller {
 
   tick(now: number): void {
     const ws = this.ws;
-    if (ws === undefined || ws.readyState !== WebSocket.OPEN) return;
+    // A socket the server closed still plays its clip out (unsent), so that the caller's turns end.
+    const open = ws !== undefined && ws.readyState === WebSocket.OPEN;
     const clip = this.clip;
-    if (clip === undefined) return ws.send(SILENCE, { binary: true });
-    ws.send(clip.audio.subarray(this.offset, this.offset + FRAME_BYTES), { binary: true });
+    if (clip === undefined) {
+      if (open) ws.send(SILENCE, { binary: true });
+      return;
+    }
+    if (open) ws.send(clip.audio.subarray(this.offset, this.offset + FRAME_BYTES), { binary: true });
     const at = this.offset / FRAME_BYTES;
     this.offset += FRAME_BYTES;
     if (at === clip.detectedFrame) this.onDetected?.(now);
@@ -301,7 +326,11 @@ class Caller {
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
-      ws.once('close', () => resolve());
+      const timer = setTimeout(() => ws.terminate(), 5000);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       ws.close();
     });
   }
@@ -411,6 +440,8 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     'overhead p95 ms': o?.p95 ?? NaN,
     'loop delay p99 ms': after.loop.p99Ms,
     'loop delay max ms': after.loop.maxMs,
+    // Where the overhead lies, by the server's own LatencyReport: each stage less its known delay.
+    'stt / ttt / tts overhead p95 ms': (['stt', 'ttt', 'tts'] as const).map((stage) => p95(outcomes.flatMap((x) => x.stages[stage])).toFixed(0)).join(' / '),
     'barge-in p95 ms': b?.p95 ?? NaN,
     'stalled replies': `${sum((x) => x.stalledReplies)}/${sum((x) => x.replies)}`,
     'cpu ms per session-s': (after.cpuMs - idle.cpuMs) / (opened * seconds),
@@ -420,7 +451,7 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     'callers cpu %': callersCpuPercent,
     'callers loop p99 ms': callersLoop.percentile(99) / 1e6,
     'fakes cpu %': fakesCpuPercent,
-    warnings: [...warnings].map(([code, n]) => `${code}×${n}`).join(' ') || '-',
+    'warnings, errors': [...warnings].map(([code, n]) => `${code}×${n}`).join(' ') || '-',
   };
 }
 

@@ -22,8 +22,9 @@ const GATE_SUM_OF_SQUARES = VAD_WINDOW_SAMPLES * (32768 * 10 ** (GATE_DBFS / 20)
 /** Quiet windows (about half a second) after which Silero, hearing no speech, sleeps again. */
 const SLEEP_AFTER_WINDOWS = 16;
 /**
- * Windows (about a second) Silero hears again when it wakes, before the one that woke it: enough
- * for it to decide as it would have awake (half a second was not, on the fixtures).
+ * Windows (about a second) kept for Silero to hear when it wakes: those it slept through, so that
+ * it decides exactly as it would have awake, or after a longer sleep, afresh on the last second
+ * (half a second was not enough to decide as awake on the fixtures).
  */
 const CONTEXT_WINDOWS = 32;
 
@@ -60,6 +61,8 @@ export class VadSegmenter {
   /** The last CONTEXT_WINDOWS windows, for Silero to hear again when it wakes. */
   private readonly context = new Int16Array(CONTEXT_WINDOWS * VAD_WINDOW_SAMPLES);
   private contextWindows = 0;
+  /** The first window (counted as contextWindows) Silero did not hear. */
+  private asleepSince = 0;
 
   constructor(
     turn: TurnSettings,
@@ -113,16 +116,25 @@ export class VadSegmenter {
       this.wake();
       return true;
     }
-    if (!this.inSpeech && this.quietWindows >= SLEEP_AFTER_WINDOWS) this.awake = false;
+    if (!this.inSpeech && this.quietWindows >= SLEEP_AFTER_WINDOWS) {
+      this.awake = false;
+      this.asleepSince = this.contextWindows;
+    }
     return this.awake;
   }
 
-  /** Silero starts afresh on the second of audio before the window that woke it (whole windows, aligned as they came). */
+  /**
+   * Silero hears the windows it slept through, as it would have awake; after a sleep longer than
+   * the context, it starts afresh on the last second of them. No window costs it more than once.
+   */
   private wake(): void {
     this.awake = true;
-    this.vad.reset();
-    const held = Math.min(this.contextWindows, CONTEXT_WINDOWS);
-    for (let k = this.contextWindows - held; k < this.contextWindows; k++) {
+    let from = this.asleepSince;
+    if (this.contextWindows - from > CONTEXT_WINDOWS) {
+      this.vad.reset();
+      from = this.contextWindows - CONTEXT_WINDOWS;
+    }
+    for (let k = from; k < this.contextWindows; k++) {
       const at = (k % CONTEXT_WINDOWS) * VAD_WINDOW_SAMPLES;
       this.judge(this.context.subarray(at, at + VAD_WINDOW_SAMPLES));
     }

@@ -56,11 +56,11 @@ function onLine(clip: Int16Array, noiseDbfs?: number): Int16Array {
 }
 
 /** A clip as a phone line carries it (sox to 8 kHz mu-law), decoded as the server decodes a call. */
-function phoneLine(path: string): Int16Array {
+async function phoneLine(path: string): Promise<Int16Array> {
   const mulaw = execFileSync('sox', ['-V1', path, '-t', 'raw', '-r', '8000', '-e', 'mu-law', '-c', '1', '-']);
   const decoder = InputDecoder.create({ encoding: 'mulaw', sampleRate: 8000 }, RATE);
   try {
-    return decoder.push(new Uint8Array(mulaw)) as Int16Array;
+    return await decoder.push(new Uint8Array(mulaw));
   } finally {
     decoder.close();
   }
@@ -72,7 +72,7 @@ test('Silero woken by the pre-gate hears the same utterances as Silero on every 
   const cases: [string, Int16Array][] = [['goforward', onLine(goforward)], ['goforward over -65 dBFS noise', onLine(goforward, -65)]];
   for (const clip of clips) {
     const { samples } = readPcm16(clip.path);
-    cases.push([clip.id, onLine(samples)], [`${clip.id} over -65 dBFS noise`, onLine(samples, -65)], [`${clip.id} over -58 dBFS noise`, onLine(samples, -58)], [`${clip.id} as 8 kHz mu-law`, onLine(phoneLine(clip.path))]);
+    cases.push([clip.id, onLine(samples)], [`${clip.id} over -65 dBFS noise`, onLine(samples, -65)], [`${clip.id} over -58 dBFS noise`, onLine(samples, -58)], [`${clip.id} as 8 kHz mu-law`, onLine(await phoneLine(clip.path))]);
   }
   const differ: string[] = [];
   let heard = 0;
