@@ -1,5 +1,6 @@
 // Drives a ListenProvider with recorded audio the way a session does, and records what it reports.
 import type { ListenProvider } from '../../../src/listen/types.js';
+import { concatPcm16 } from '../../../src/audio/pcm16.js';
 
 export type HeardEvent = { t: 'speechStarted' } | { t: 'interim'; text: string } | { t: 'endOfTurn'; text: string };
 
@@ -14,15 +15,8 @@ export function silence(ms: number): Int16Array {
   return new Int16Array((ms * 16000) / 1000);
 }
 
-export function concat(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+/** The parts one after another (the tests only read the result). */
+export const concat = concatPcm16;
 
 /**
  * Writes `audio` (which must hold speech) in 20 ms frames as fast as the stream takes them, then
