@@ -76,22 +76,20 @@ class PoolListenStream implements ListenStream {
 
   private reportTurn(text: string, check: GrammarCheck | undefined, speechEndedAt: number): void {
     const settle = this.settle;
-    if (check === undefined || settle === undefined) {
-      this.turns = this.turns.then(() => {
-        if (!this.closed) this.events.endOfTurn(text, speechEndedAt);
-      });
-      return;
-    }
-    const settled = settle(check).catch((err: unknown) => {
-      // Nothing stands behind the grammar's reading: reported as a turn with no words heard.
-      if (!this.closed) this.logger.warn({ provider: this.label, err: message(err) }, 'the check of a turn failed');
-      return '';
-    });
+    const heard =
+      check === undefined || settle === undefined
+        ? text
+        : settle(check).catch((err: unknown) => {
+            // Nothing stands behind the grammar's reading: reported as a turn with no words heard.
+            if (!this.closed) this.logger.warn({ provider: this.label, err: message(err) }, 'the check of a turn failed');
+            return '';
+          });
     this.turns = this.turns.then(async () => {
-      const heard = await settled;
-      if (!this.closed) this.events.endOfTurn(heard, speechEndedAt);
+      const settled = await heard;
+      if (!this.closed) this.events.endOfTurn(settled, speechEndedAt);
     });
   }
+
 
   private async pump(resolve: () => void, reject: (err: unknown) => void): Promise<void> {
     let ready = false;
