@@ -17,7 +17,7 @@ const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).defa
  * (1.1 s), and fell behind at 50 (README "Benchmarks"). Remote providers cost far less: raise it.
  */
 const SESSIONS_PER_CORE = 16;
-export const DEFAULT_MAX_SESSIONS = SESSIONS_PER_CORE * availableParallelism();
+const DEFAULT_MAX_SESSIONS = SESSIONS_PER_CORE * availableParallelism();
 
 /** Every server setting, read from the environment (README "Configuration" lists them). */
 const schema = z.object({
