@@ -10,7 +10,7 @@
 import type { Reading } from './decoder.js';
 
 /** Share of the grammar's words the LM hypothesis may differ by (word edits / grammar words). */
-export const MAX_GRAMMAR_MISMATCH = 0.5;
+const MAX_GRAMMAR_MISMATCH = 0.5;
 
 const words = (text: string): string[] => text.split(/\s+/).filter((w) => w !== '');
 
@@ -29,14 +29,14 @@ export function wordEdits(from: readonly string[], to: readonly string[]): numbe
 }
 
 /** How a grammar's reading of an utterance compares with the phone loop's (free phones, no words). */
-export interface GrammarFit {
+interface GrammarFit {
   /** Score per frame below the phone loop's (the decoder's log units; 0 = as likely as free phones). */
   lossPerFrame: number;
   /** Share of the phone loop's speech (first to last phone that is not silence) the grammar's words span. */
   coverage: number;
 }
 
-export function grammarFit(grammar: Reading, phones: Reading): GrammarFit {
+function grammarFit(grammar: Reading, phones: Reading): GrammarFit {
   const speech = phones.from < 0 ? 0 : phones.to - phones.from + 1;
   const words = grammar.from < 0 ? 0 : grammar.to - grammar.from + 1;
   return {
@@ -46,13 +46,13 @@ export function grammarFit(grammar: Reading, phones: Reading): GrammarFit {
 }
 
 /** Score per frame below the phone loop's at or under which a reading stands by itself. */
-export const STANDS_ALONE_LOSS = 14;
+const STANDS_ALONE_LOSS = 14;
 /** Above this a reading never stands on scores (only by the open LM's agreement). */
-export const MAX_LOSS = 30;
+const MAX_LOSS = 30;
 /** Share of the open LM reading's loss a grammar reading in between may lose. */
-export const MAX_LOSS_VS_LM = 0.7;
+const MAX_LOSS_VS_LM = 0.7;
 /** Share of the speech a grammar's words must span (forced readings left the rest as silence). */
-export const MIN_COVERAGE = 0.8;
+const MIN_COVERAGE = 0.8;
 
 /** True when the grammar's reading stands on the phone loop's decode alone. */
 export function grammarStands(grammar: Reading, phones: Reading): boolean {
