@@ -69,6 +69,7 @@ const schema = z.object({
   PARLEY_AGENTS_FILE: z.string().optional(),
   PARLEY_RECORD_DIR: z.string().optional(),
   PARLEY_RECORD: z.enum(['all', 'requested']).default('all'),
+  PARLEY_LOG_TRANSCRIPTS: z.enum(['on', 'off']).default('off'),
 });
 
 export interface ServerConfig {
@@ -112,6 +113,8 @@ export interface ServerConfig {
   recordDir?: string;
   /** `all` sessions, or only those that ask (`record=true`). */
   record: 'all' | 'requested';
+  /** PARLEY_LOG_TRANSCRIPTS: the words of each turn go into the log too (off: a turn's line has figures only). */
+  logTranscripts: boolean;
 }
 
 export function loadServerConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
@@ -161,5 +164,6 @@ export function loadServerConfig(env: Readonly<Record<string, string | undefined
     ...(e.PARLEY_AGENTS_FILE === undefined || e.PARLEY_AGENTS_FILE === '' ? {} : { agentsFile: e.PARLEY_AGENTS_FILE }),
     ...(e.PARLEY_RECORD_DIR === undefined || e.PARLEY_RECORD_DIR === '' ? {} : { recordDir: e.PARLEY_RECORD_DIR }),
     record: e.PARLEY_RECORD,
+    logTranscripts: e.PARLEY_LOG_TRANSCRIPTS === 'on',
   };
 }

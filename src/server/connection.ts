@@ -120,6 +120,7 @@ export class Connection {
     // costs bounded while it catches up or is closed. Its History still counts the frame as heard.
     if (!this.buffer.acceptsAudio()) return;
     this.socket.send(frame, { binary: true });
+    (globalThis as { __t?: (l: string) => void }).__t?.('ws.audio');
     this.deps.meter?.audioOut(frame.byteLength);
     this.buffer.check();
   }
@@ -329,6 +330,7 @@ export class Connection {
         limits: this.deps.config.limits,
         turnTaking: this.deps.config.turnTaking,
         interimTranscripts: this.deps.interimTranscripts === true,
+        logTranscripts: this.deps.config.logTranscripts,
         onTurn: (latency) => {
           this.deps.metrics.observeTurn(latency);
           this.deps.meter?.turn();

@@ -56,6 +56,7 @@ export class AgentResponse {
   private utterance: Utterance | undefined;
   private committed = false;
   private fillerSaid = false;
+  private wasInterrupted = false;
   private latency: LatencyTracker;
   private speaking: (() => void) | undefined;
   /** Output waiting for confirm() while the reply is held: sentences, events, and the kinds of tokens seen. */
@@ -104,6 +105,11 @@ export class AgentResponse {
     return this.abort.signal.aborted;
   }
 
+  /** Barge-in or a newer response cut it short. */
+  get interrupted(): boolean {
+    return this.wasInterrupted;
+  }
+
   /**
    * Barge-in or a new response: stops at once and commits what was heard before returning, so
    * whatever the caller adds next (the user's turn, the next LLM request) comes after it
@@ -111,6 +117,7 @@ export class AgentResponse {
    */
   interrupt(): void {
     if (this.abort.signal.aborted) return;
+    this.wasInterrupted = true;
     this.abort.abort();
     this.utterance?.interrupt();
     // A held reply announced no call; the client's pending ones belong to another reply.

@@ -9,7 +9,7 @@ import { cutText } from '../protocol/limits.js';
 import type { ClientLimits } from '../protocol/limits.js';
 import { normalizeListen, normalizeSpeak, normalizeThink } from '../protocol/normalize.js';
 import type { ClientMessage } from '../protocol/parse.js';
-import type { ServerEvent } from '../protocol/server-events.js';
+import type { LatencyFigures, ServerEvent } from '../protocol/server-events.js';
 import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
 import type { ListenProvider, ListenStream } from '../listen/types.js';
 import type { ChatMessage, ThinkProvider } from '../think/types.js';
@@ -70,6 +70,8 @@ export interface SessionDeps {
   /** The server's turn-taking defaults (PARLEY_* env); `agent.listen.provider` may override each. */
   turnTaking: TurnTaking;
   onTurn?(latency: { totalMs?: number }): void;
+  /** PARLEY_LOG_TRANSCRIPTS: each ConversationText is logged too; otherwise a turn's log line holds no words. */
+  logTranscripts?: boolean;
   /** Each change of the agent's state (src/session/agent-state.ts). */
   onAgentState?(state: AgentStateName): void;
   /** The client asked for `InterimTranscript` events (docs/protocol-decisions.md#interim-transcripts). */
@@ -139,6 +141,8 @@ export class Session {
   private interim = '';
   private silenceMs = 0;
   private closed = false;
+  /** Replies finished so far, for the per-turn log line. */
+  private turns = 0;
   /** Aborted at close: ends server-side function calls still running. */
   private readonly closing = new AbortController();
   /** Warnings raised while providers are built go out after SettingsApplied. */
@@ -310,6 +314,7 @@ export class Session {
 
   private emit(event: ServerEvent): void {
     if (this.closed) return;
+    if (event.type === 'ConversationText' && this.deps.logTranscripts === true) this.deps.logger.info({ turn: this.turns + 1, role: event.role, content: event.content }, 'conversation text');
     if (event.type === 'History' && !this.deps.config.historyEvents) return;
     this.deps.io.emit(event);
   }
@@ -596,7 +601,9 @@ export class Session {
       if (this.current === response && this.state.name === 'thinking') this.enter('speaking');
     });
     void response.done.then(() => {
-      this.deps.onTurn?.(latency.report());
+      const figures = latency.report();
+      this.deps.onTurn?.(figures);
+      this.logTurn(figures, response);
       if (this.current !== response) return;
       this.current = undefined;
       if (this.state.name !== 'thinking' && this.state.name !== 'speaking') return;
@@ -611,6 +618,25 @@ export class Session {
       const next = this.queued.shift();
       if (next !== undefined) this.respond(next, new LatencyTracker());
     });
+  }
+
+  /** One info line per reply, for the operator: its figures (ms), never the words unless PARLEY_LOG_TRANSCRIPTS asks (docs/security.md#logs). */
+  private logTurn(figures: LatencyFigures, response: AgentResponse): void {
+    this.turns++;
+    const ms = (value: number | undefined): number | undefined => (value === undefined ? undefined : Math.round(value));
+    this.deps.logger.info(
+      {
+        turn: this.turns,
+        answers: figures.sttMs === undefined ? 'agent' : 'user',
+        total_ms: ms(figures.totalMs),
+        stt_ms: ms(figures.sttMs),
+        ttt_ms: ms(figures.tttTextMs ?? figures.tttToolMs ?? figures.tttTokenMs),
+        tts_ms: ms(figures.ttsMs),
+        ...(response.interrupted ? { interrupted: true } : {}),
+        ...(figures.totalMs === undefined ? { spoke: false } : {}),
+      },
+      'turn',
+    );
   }
 
   /**

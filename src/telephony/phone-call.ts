@@ -71,6 +71,8 @@ export interface PhoneCallOptions {
   synthesisAheadMs: number;
   maxFunctionResultBytes: number;
   turnTaking: TurnTaking;
+  /** PARLEY_LOG_TRANSCRIPTS (docs/security.md#logs). */
+  logTranscripts: boolean;
   idleTimeoutMs: number;
   maxSessionMs: number;
   maxClientBufferBytes: number;
@@ -327,6 +329,7 @@ export class PhoneCall {
       maxFunctionResultBytes: options.maxFunctionResultBytes,
       limits: options.limits,
       turnTaking: options.turnTaking,
+      logTranscripts: options.logTranscripts,
       onTurn: (latency) => {
         options.onTurn?.(latency);
         admission.meter?.turn();
