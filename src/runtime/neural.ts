@@ -52,7 +52,8 @@ export function loadNeuralFactories(env: Env, logger: Logger): { factories: Neur
     factories.speak = (settings, context) => createSherpaSpeak(settings, context, { engine });
     closers.push(() => engine.close());
   }
-  logger.info({ llm: models.llm, stt: models.stt, tts: models.tts?.model }, 'neural models');
+  // With none found, the CLI has already said so and how to pull them.
+  if (Object.keys(factories).length > 0) logger.info({ llm: models.llm, stt: models.stt, tts: models.tts?.model }, 'neural models');
   return {
     factories,
     // The LLM takes seconds to load: before /healthz says ready, not in the first caller's turn.
