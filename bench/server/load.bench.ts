@@ -7,10 +7,14 @@
  * Each caller opens its session, listens to silence until every caller is in (the idle figures),
  * then streams real speech at real time (the cards clips, 16 kHz) for three turns: an answer heard
  * to its end, a second one that it interrupts half a second in by speaking again, and the answer
- * to that. Every figure is the caller's, from what its socket received:
+ * to that. A caller is a live microphone: each 20 ms frame goes out once its 20 ms have passed (a
+ * clip's last, short frame is padded with silence, so the stream keeps its frame grid). Every
+ * figure is the caller's, from what its socket received:
  *   turns                 answered turns (AgentStartedSpeaking and audio after the speech) / turns spoken
- *   overhead              end of the caller's speech → first agent audio byte, less the known delays:
- *                         endpointing (700 ms of silence) and the three providers'
+ *   overhead              end of the caller's speech (the end of its last frame above −45 dBFS, the
+ *                         energy detector's level, on the caller's real-time clock) → first agent
+ *                         audio byte, less the known delays: endpointing (700 ms of silence) and
+ *                         the three providers'
  *   barge-in              the server's detector's sight of the interrupting speech (the frame on
  *                         which EnergyTurnDetector fires, sent) → the last byte of the interrupted answer
  *   stalled replies       replies whose audio ran dry at the caller: a player that starts with the
@@ -20,8 +24,12 @@
  *   rss per talking       the largest server RSS sampled while talking, less before any session
  *   stt / ttt / tts       the server's own LatencyReport, each stage less its known delay: where the
  *                         overhead lies (stt: endpointing and transcription; ttt: first token; tts: first audio)
+ *   loop lateness         the server's event loop: how late a timer due every LOOP_RESOLUTION_MS
+ *                         fired (monitorEventLoopDelay records the whole interval between firings,
+ *                         so an idle loop would read the resolution itself; loop-lateness.ts
+ *                         subtracts it)
  *   callers / fakes cpu   what the other two processes took of the same cores (% of one), and the
- *                         callers' own event-loop delay, which delays what they see
+ *                         callers' own event-loop lateness, which delays what they see
  * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there.
  *
  *   BENCH_SESSIONS=1,50,100,200 BENCH_OUTPUTS=linear16-16k,mulaw-8k npm run bench -- load
@@ -34,6 +42,7 @@ import { cardsClips, readPcm16 } from '../../test/support/fixtures.js';
 import { printTable, summarize } from '../harness.js';
 import { DELAYS } from './fake-providers.js';
 import { ParleyProcess } from './load.js';
+import { LOOP_RESOLUTION_MS, loopLatenessMs } from './loop-lateness.js';
 import { EnergyTurnDetector } from '../../src/listen/cloud/energy-turn-detector.js';
 
 const FRAME_MS = 20;
@@ -77,7 +86,10 @@ function detectedFrame(samples: Int16Array): number {
 
 function clips(): Clip[] {
   return cardsClips().map((clip) => {
-    const { samples } = readPcm16(clip.path);
+    const { samples: recorded } = readPcm16(clip.path);
+    // Whole frames: a microphone's stream goes on in the same grid after the speech.
+    const samples = new Int16Array(Math.ceil(recorded.length / 320) * 320);
+    samples.set(recorded);
     let last = 0;
     for (let f = 0; (f + 1) * 320 <= samples.length; f++) {
       let energy = 0;
@@ -234,7 +246,8 @@ class Caller {
     return this.outcome.opened;
   }
 
-  tick(now: number): void {
+  /** Sends the frame captured by `capturedAt` (its end on the real-time clock); `now` is when it goes out. */
+  tick(now: number, capturedAt: number): void {
     const ws = this.ws;
     // A socket the server closed still plays its clip out (unsent), so that the caller's turns end.
     const open = ws !== undefined && ws.readyState === WebSocket.OPEN;
@@ -247,7 +260,8 @@ class Caller {
     const at = this.offset / FRAME_BYTES;
     this.offset += FRAME_BYTES;
     if (at === clip.detectedFrame) this.onDetected?.(now);
-    if (at + 1 === clip.speechEndMs / FRAME_MS) this.onSpeechEnd?.(now + FRAME_MS);
+    // The speech ended with this frame's last sample, spoken by the time the frame was due (a late send is the caller's own delay).
+    if (at + 1 === clip.speechEndMs / FRAME_MS) this.onSpeechEnd?.(capturedAt);
     if (this.offset >= clip.audio.length) {
       this.clip = undefined;
       this.onClipEnd?.();
@@ -383,7 +397,8 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
       const due = Math.floor((performance.now() - started) / FRAME_MS);
       for (; frame < due; frame++) {
         const now = performance.now();
-        for (const caller of callers) caller.tick(now);
+        const capturedAt = started + (frame + 1) * FRAME_MS;
+        for (const caller of callers) caller.tick(now, capturedAt);
       }
       await sleep(started + (frame + 1) * FRAME_MS - performance.now());
     }
@@ -402,7 +417,7 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
   const talkStarted = performance.now();
   const callersCpu = cpuNow();
   const fakesCpu = await fakes.cpuMs();
-  const callersLoop = monitorEventLoopDelay({ resolution: 10 });
+  const callersLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   callersLoop.enable();
   await Promise.all(
     callers.map(async (caller, i) => {
@@ -438,8 +453,8 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     turns: `${sum((x) => x.answered)}/${sum((x) => x.turns)}`,
     'overhead p50 ms': o?.median ?? NaN,
     'overhead p95 ms': o?.p95 ?? NaN,
-    'loop delay p99 ms': after.loop.p99Ms,
-    'loop delay max ms': after.loop.maxMs,
+    'loop lateness p99 ms': after.loop.p99Ms,
+    'loop lateness max ms': after.loop.maxMs,
     // Where the overhead lies, by the server's own LatencyReport: each stage less its known delay.
     'stt / ttt / tts overhead p95 ms': (['stt', 'ttt', 'tts'] as const).map((stage) => p95(outcomes.flatMap((x) => x.stages[stage])).toFixed(0)).join(' / '),
     'barge-in p95 ms': b?.p95 ?? NaN,
@@ -449,7 +464,7 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     'rss MB per talking session': (talkingRss - baseline.memory.rss) / MB / Math.max(1, opened),
     // The other two processes on the same cores, and this one's own lag (it delays what the callers see).
     'callers cpu %': callersCpuPercent,
-    'callers loop p99 ms': callersLoop.percentile(99) / 1e6,
+    'callers loop p99 ms': loopLatenessMs(callersLoop.percentile(99)),
     'fakes cpu %': fakesCpuPercent,
     'warnings, errors': [...warnings].map(([code, n]) => `${code}×${n}`).join(' ') || '-',
   };
@@ -470,7 +485,7 @@ export default async function (): Promise<void> {
   }
   fakes.stop();
   printTable(
-    `Load with remote providers (fake, own process: transcription ${DELAYS.transcribeMs} ms, first token ${DELAYS.firstTokenMs} ms, first audio ${DELAYS.firstAudioMs} ms); overhead = end of speech → first agent audio − ${KNOWN_MS} ms known`,
+    `Load with remote providers (fake, own process: transcription ${DELAYS.transcribeMs} ms, first token ${DELAYS.firstTokenMs} ms, first audio ${DELAYS.firstAudioMs} ms); overhead = end of speech → first agent audio − ${KNOWN_MS} ms known; loop lateness = timer delay past its ${LOOP_RESOLUTION_MS} ms interval`,
     results,
   );
   console.log(JSON.stringify({ benchmark: 'load', results }));

@@ -3,13 +3,14 @@
  * CPU are the server's alone. Run with --expose-gc; speaks over IPC:
  *   → { t: 'listening', url }                       once the server accepts sessions
  *   ← 'measure' → { t: 'measure', memory, cpu, sessions, loop }   memory after a full GC, cpu since
- *                                                  start, event-loop delay since the last measure
+ *                                                  start, event-loop lateness since the last measure
  *   ← 'rss' → { t: 'rss', rss }                     RSS now, no collection first
  *   ← 'stop'                                        closes the server and exits
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { silentLogger } from '../../src/core/logger.js';
 import { startParley } from '../../src/server/start-parley.js';
+import { LOOP_RESOLUTION_MS, loopLatenessMs } from './loop-lateness.js';
 
 export interface ServerMeasure {
   t: 'measure';
@@ -17,14 +18,14 @@ export interface ServerMeasure {
   /** CPU ms of the whole process (event loop and engine threads) since it started. */
   cpuMs: number;
   sessions: number;
-  /** Event-loop delay since the previous measure (ms). */
+  /** Event-loop lateness since the previous measure (ms, loopLatenessMs). */
   loop: { p99Ms: number; maxMs: number };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 
-const loop = monitorEventLoopDelay({ resolution: 10 });
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 const parley = await startParley({ env: process.env, overrides: { port: 0, idleTimeoutMs: 120_000 }, logger: silentLogger() });
 // The engines warm up after the server listens (/healthz answers 503 until then): the figures start once they have.
@@ -42,7 +43,7 @@ process.on('message', (message) => {
   }
   if (message !== 'measure') return;
   void (async () => {
-    const delay = { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 };
+    const delay = { p99Ms: loopLatenessMs(loop.percentile(99)), maxMs: loopLatenessMs(loop.max) };
     // Twice, with a pause: finalizers (WASM memories, native engine objects) run after the first.
     gc();
     await new Promise((r) => setTimeout(r, 500));

@@ -29,6 +29,7 @@ export async function* guarded<T>(
     }
     // Some clients end a stream quietly when its request is aborted; a timeout is still a failure.
     if (watchdog.timedOut) throw new Error('timed out');
+    watchdog.complete();
   } catch (err) {
     if (options.signal.aborted) return;
     throw toProviderError(err, {

@@ -6,6 +6,7 @@ export class Watchdog {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private expired = false;
+  private completed = false;
   private readonly onOuterAbort = (): void => this.controller.abort(this.outer.reason);
 
   constructor(
@@ -42,10 +43,16 @@ export class Watchdog {
     clearTimeout(this.timer);
   }
 
+  /** The response was read to its end: nothing is left to abort. */
+  complete(): void {
+    this.completed = true;
+  }
+
   /** Ends the request if it is still open (the consumer stopped early) and frees the timer. */
   dispose(): void {
     clearTimeout(this.timer);
     this.outer.removeEventListener('abort', this.onOuterAbort);
-    if (!this.controller.signal.aborted) this.controller.abort(new Error('request finished'));
+    // Aborting a finished request would only cost an Error and fetch's abort handling, every turn.
+    if (!this.completed && !this.controller.signal.aborted) this.controller.abort(new Error('request finished'));
   }
 }

@@ -120,7 +120,6 @@ export class Connection {
     // costs bounded while it catches up or is closed. Its History still counts the frame as heard.
     if (!this.buffer.acceptsAudio()) return;
     this.socket.send(frame, { binary: true });
-    (globalThis as { __t?: (l: string) => void }).__t?.('ws.audio');
     this.deps.meter?.audioOut(frame.byteLength);
     this.buffer.check();
   }

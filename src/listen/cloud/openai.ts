@@ -72,6 +72,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
               { file, model, ...(language === undefined ? {} : { language }) },
               { signal: watchdog.signal },
             );
+            watchdog.complete();
             return result.text.trim();
           } catch (err) {
             throw toProviderError(err, {
