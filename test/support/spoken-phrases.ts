@@ -77,11 +77,15 @@ export function fliteSpoken(text: string, voice: FliteVoice): Int16Array {
   return samples;
 }
 
-/** `text` spoken by espeak-ng (deterministic), as PCM16 mono 16 kHz. */
+/**
+ * `text` spoken by espeak-ng, as PCM16 mono 16 kHz: the same samples in every process, since sox
+ * dithers its conversions with a new random seed each run unless told -R (a phrase in about 30
+ * was heard differently from one run of the classic benchmark to the next).
+ */
 export function spoken(text: string, line: Line = 'wideband', voice = 'en-us'): Int16Array {
   const wav = execFileSync('espeak-ng', ['-v', voice, '-s', '160', '--stdout', text], { maxBuffer: 1 << 26 });
-  const toPcm16k = ['-V1', '-t', 'wav', '-', '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-'];
-  const input = line === 'phone' ? execFileSync('sox', ['-V1', '-t', 'wav', '-', '-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1', '-'], { input: wav }) : wav;
+  const toPcm16k = ['-V1', '-R', '-t', 'wav', '-', '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-'];
+  const input = line === 'phone' ? execFileSync('sox', ['-V1', '-R', '-t', 'wav', '-', '-t', 'wav', '-r', '8000', '-e', 'mu-law', '-c', '1', '-'], { input: wav }) : wav;
   const raw = execFileSync('sox', toPcm16k, { input, maxBuffer: 1 << 26 });
   return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length - (raw.length % 2)));
 }

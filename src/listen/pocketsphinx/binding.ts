@@ -7,6 +7,8 @@ export interface PocketsphinxLibrary {
   cmdLnFree(config: unknown): number;
   init(config: unknown): unknown;
   free(decoder: unknown): number;
+  /** Starts a new stream: resets the front end's noise and silence tracking (ps_start_stream). */
+  startStream(decoder: unknown): number;
   startUtt(decoder: unknown): number;
   processRaw(decoder: unknown, samples: Int16Array, count: number, noSearch: number, fullUtt: number): number;
   endUtt(decoder: unknown): number;
@@ -60,6 +62,7 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
     cmdLnFree: lib.func('int cmd_ln_free_r(void *config)'),
     init: lib.func('void *ps_init(void *config)'),
     free: lib.func('int ps_free(void *ps)'),
+    startStream: lib.func('int ps_start_stream(void *ps)'),
     startUtt: lib.func('int ps_start_utt(void *ps)'),
     processRaw: lib.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int noSearch, int fullUtt)'),
     endUtt: lib.func('int ps_end_utt(void *ps)'),

@@ -28,6 +28,29 @@ const FEAT = { cepsize: 16, cmnType: 68, cmnStruct: 88 } as const;
 const CMN_STRUCT_VECLEN = 28;
 const CMN_BATCH = 1;
 
+/**
+ * Audio held at the start of each utterance before pocketsphinx sees any: when its first call
+ * had less (up to 1600 samples measured; 2400 never), the first frames' features were computed
+ * with frames left over from the decoder's previous utterance, so the same clip decoded
+ * differently after different sessions.
+ */
+const FIRST_CALL_SAMPLES = 4000;
+
+/**
+ * What every decoder hears once when it loads: a freshly loaded decoder decoded its first
+ * utterance differently from all its later ones (whatever they followed), so none is left fresh.
+ * 0.3 s of silence, then 0.7 s of fixed pseudo-random noise (speech to pocketsphinx's own VAD).
+ */
+function seasoningAudio(): Int16Array {
+  const audio = new Int16Array(16000);
+  let state = 1;
+  for (let i = 4800; i < audio.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    audio[i] = ((state >>> 16) % 6000) - 3000;
+  }
+  return audio;
+}
+
 /** The search of a phone-loop decoder (PocketsphinxDecoder.loadPhoneLoop). */
 const PHONE_LOOP = 'phones';
 
@@ -58,6 +81,11 @@ export class PocketsphinxDecoder {
   /** The model's starting cepstral mean (its -cmninit), for a session with no estimate yet. */
   readonly initialMean: Float32Array;
   private inUtterance = false;
+  /** The utterance's first audio, not yet given to pocketsphinx (FIRST_CALL_SAMPLES). */
+  private held: Int16Array[] = [];
+  private heldSamples = 0;
+  /** Whether the utterance's audio still goes to `held`. */
+  private holding = false;
 
   private constructor(
     private readonly config: unknown,
@@ -77,6 +105,7 @@ export class PocketsphinxDecoder {
     this.cmn = cmn;
     this.initialMean = new Float32Array(cepsize);
     ps.cmnLiveGet(cmn, this.initialMean);
+    this.decode(phoneLoop ? 'phones' : 'lm', seasoningAudio());
   }
 
   static load(model: PocketsphinxModel = DEFAULT_MODEL): PocketsphinxDecoder {
@@ -157,11 +186,49 @@ export class PocketsphinxDecoder {
     const search = jsgf === undefined ? this.lmSearch : this.addGrammar(jsgf);
     if (ps.setSearch(this.handle, search) < 0) throw new Error('pocketsphinx could not switch its search');
     ps.cmnLiveSet(this.cmn, mean);
-    if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
+    this.startUtterance();
+    this.holding = true;
+  }
+
+  /**
+   * Starts an utterance as a new stream: the front end's noise and silence tracking (which
+   * pocketsphinx otherwise carries from utterance to utterance, from whichever session this
+   * decoder served last) starts afresh.
+   */
+  private startUtterance(): void {
+    const ps = pocketsphinxLibrary();
+    if (ps.startStream(this.handle) < 0 || ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
     this.inUtterance = true;
+    this.held = [];
+    this.heldSamples = 0;
   }
 
   process(samples: Int16Array): void {
+    if (!this.holding) {
+      this.processRaw(samples);
+      return;
+    }
+    this.held.push(samples.slice());
+    this.heldSamples += samples.length;
+    if (this.heldSamples >= FIRST_CALL_SAMPLES) this.release();
+  }
+
+  /** Gives the held start of the utterance to pocketsphinx in one call. */
+  private release(): void {
+    this.holding = false;
+    if (this.heldSamples === 0) return;
+    const first = new Int16Array(this.heldSamples);
+    let offset = 0;
+    for (const chunk of this.held) {
+      first.set(chunk, offset);
+      offset += chunk.length;
+    }
+    this.held = [];
+    this.heldSamples = 0;
+    this.processRaw(first);
+  }
+
+  private processRaw(samples: Int16Array): void {
     if (pocketsphinxLibrary().processRaw(this.handle, samples, samples.length, 0, 0) < 0) {
       throw new Error('pocketsphinx failed to process audio');
     }
@@ -175,6 +242,7 @@ export class PocketsphinxDecoder {
   /** Ends the utterance and returns its final text ('' when nothing was recognized). */
   finish(): string {
     if (!this.inUtterance) return '';
+    this.release();
     this.inUtterance = false;
     pocketsphinxLibrary().endUtt(this.handle);
     return this.partial();
@@ -206,8 +274,8 @@ export class PocketsphinxDecoder {
       if (mean.length !== this.initialMean.length) throw new Error(`a cepstral mean has ${this.initialMean.length} values, not ${mean.length}`);
       ps.cmnLiveSet(this.cmn, mean);
     }
-    if (ps.startUtt(this.handle) < 0) throw new Error('pocketsphinx could not start an utterance');
-    this.inUtterance = true;
+    this.startUtterance();
+    this.holding = mean !== undefined;
     if (mean === undefined) {
       if (ps.processRaw(this.handle, samples, samples.length, 0, 1) < 0) throw new Error('pocketsphinx failed to process audio');
     } else {
