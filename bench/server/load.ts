@@ -35,7 +35,14 @@ export class ParleyProcess {
   static start(env: Record<string, string> = {}): Promise<ParleyProcess> {
     const child = fork(fileURLToPath(new URL('./parley-process.ts', import.meta.url)), {
       // BENCH_CPU_PROF=dir: the server's CPU profile is written there when it stops.
-      execArgv: ['--expose-gc', ...(process.env['BENCH_CPU_PROF'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]), '--import', 'tsx'],
+      // BENCH_SERVER_FLAGS: more node/V8 flags for the server (e.g. --trace-gc), space-separated.
+      execArgv: [
+        '--expose-gc',
+        ...(process.env['BENCH_CPU_PROF'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]),
+        ...(process.env['BENCH_SERVER_FLAGS'] ?? '').split(' ').filter((flag) => flag !== ''),
+        '--import',
+        'tsx',
+      ],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

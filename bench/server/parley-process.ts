@@ -7,6 +7,8 @@
  *   ← 'rss' → { t: 'rss', rss }                     RSS now, no collection first
  *   ← 'stop'                                        closes the server and exits
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { silentLogger } from '../../src/core/logger.js';
 import { startParley } from '../../src/server/start-parley.js';
@@ -25,6 +27,23 @@ export interface ServerMeasure {
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 
+// BENCH_HEAP_PROF=file: a sampling heap profile of what survived a young collection but died in an
+// old one (objects that live long enough to cost full GCs), written there when the server stops.
+const heapProfile = process.env['BENCH_HEAP_PROF'];
+const inspector = heapProfile === undefined ? undefined : new Session();
+if (inspector !== undefined) {
+  inspector.connect();
+  inspector.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true });
+}
+const writeHeapProfile = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (inspector === undefined || heapProfile === undefined) return resolve();
+    inspector.post('HeapProfiler.stopSampling', (err, result) => {
+      if (err === null) writeFileSync(heapProfile, JSON.stringify(result.profile));
+      resolve();
+    });
+  });
+
 const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 const parley = await startParley({ env: process.env, overrides: { port: 0, idleTimeoutMs: 120_000 }, logger: silentLogger() });
@@ -34,7 +53,9 @@ process.send?.({ t: 'listening', url: parley.server.url });
 
 process.on('message', (message) => {
   if (message === 'stop') {
-    void parley.close().then(() => process.exit(0));
+    void writeHeapProfile()
+      .then(() => parley.close())
+      .then(() => process.exit(0));
     return;
   }
   if (message === 'rss') {

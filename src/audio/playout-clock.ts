@@ -1,5 +1,15 @@
 import { performance } from 'node:perf_hooks';
 
+/**
+ * Length of one agent audio message for a playout lead: 60 ms at the default 200 ms lead, never
+ * more than a third of the lead (so the listener holds at least two thirds of it when the next
+ * one goes out), never under 20 ms. Fewer, larger messages cost the server a third of the socket
+ * writes and timers of 20 ms ones (docs/protocol-decisions.md#agent-audio-messages).
+ */
+export function audioMessageMs(leadMs: number): number {
+  return Math.max(20, Math.min(60, Math.floor(leadMs / 3)));
+}
+
 export interface PlayoutClockOptions {
   /** How far the audio sent may run ahead of what the listener has heard. */
   leadMs: number;

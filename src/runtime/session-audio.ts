@@ -1,7 +1,7 @@
 import { EchoSuppressor } from '../audio/echo-suppressor.js';
 import { InputDecoder } from '../audio/input-decoder.js';
 import { OutputEncoder, prepareOutputRate } from '../audio/output-encoder.js';
-import { PlayoutClock } from '../audio/playout-clock.js';
+import { PlayoutClock, audioMessageMs } from '../audio/playout-clock.js';
 import { prepareResampler } from '../audio/resampler.js';
 import { LISTEN_SAMPLE_RATE } from '../listen/types.js';
 import type { SessionAudioFactory } from '../session/session.js';
@@ -33,6 +33,7 @@ export function sessionAudioFactory(playoutLeadMs: number, options: SessionAudio
       const decoder = InputDecoder.create(config.input, LISTEN_SAMPLE_RATE, echo === undefined ? {} : { process: (samples) => echo.process(samples) });
       const clock = new PlayoutClock({
         leadMs: playoutLeadMs,
+        frameMs: audioMessageMs(playoutLeadMs),
         bytesPerMs: encoder.bytesPerMs,
         send,
         ...(echo === undefined ? {} : { onPlayed: (frame) => echo.played(frame) }),

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { PlayoutClock, type PlayoutClockOptions } from '../../src/audio/playout-clock.js';
+import { PlayoutClock, audioMessageMs, type PlayoutClockOptions } from '../../src/audio/playout-clock.js';
 
 /** 24 kHz linear16: 48 bytes per millisecond, 960-byte frames of 20 ms. */
 const BYTES_PER_MS = 48;
@@ -49,6 +49,28 @@ function sentBytes(frames: readonly SentFrame[]): number {
 describe('PlayoutClock', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
   afterEach(() => mock.timers.reset());
+
+  it('sends 60 ms messages at the default lead, each due before the listener holds less than two thirds of the lead', () => {
+    const messageMs = audioMessageMs(LEAD_MS);
+    assert.equal(messageMs, 60);
+    const { clock, frames } = newClock({ frameMs: messageMs });
+    clock.enqueue(audio(1000));
+    clock.endUtterance();
+    advance(1200, () => {
+      const buffered = clock.sentMs() - clock.playedMs();
+      if (clock.sentMs() < 1000) assert.ok(buffered >= (2 * LEAD_MS) / 3 - 1e-9, `only ${buffered} ms buffered at ${Date.now()} ms`);
+    });
+    assert.equal(sentBytes(frames), 1000 * BYTES_PER_MS);
+    assert.deepEqual(new Set(frames.slice(0, -1).map((f) => f.bytes.length)), new Set([messageMs * BYTES_PER_MS]));
+    assert.ok(frames.length <= Math.ceil(1000 / messageMs));
+  });
+
+  it('never makes a message longer than a third of a short lead, nor shorter than 20 ms', () => {
+    assert.equal(audioMessageMs(120), 40);
+    assert.equal(audioMessageMs(30), 20);
+    assert.equal(audioMessageMs(0), 20);
+    assert.equal(audioMessageMs(1000), 60);
+  });
 
   it('sends the first frame at once and never runs more than the lead ahead of real time', () => {
     const { clock, frames } = newClock();

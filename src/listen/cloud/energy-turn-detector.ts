@@ -43,6 +43,13 @@ export class EnergyTurnDetector implements TurnDetector {
   write(samples: Int16Array): void {
     let offset = 0;
     while (offset < samples.length) {
+      // A whole frame in place (the usual 20 ms client frame): judged without copying it.
+      if (this.filled === 0 && samples.length - offset >= FRAME) {
+        offset += FRAME;
+        this.unjudged = samples.length - offset;
+        this.frame(levelDb(samples, offset - FRAME, offset));
+        continue;
+      }
       const take = Math.min(FRAME - this.filled, samples.length - offset);
       this.pending.set(samples.subarray(offset, offset + take), this.filled);
       this.filled += take;
@@ -50,7 +57,7 @@ export class EnergyTurnDetector implements TurnDetector {
       if (this.filled === FRAME) {
         this.filled = 0;
         this.unjudged = samples.length - offset;
-        this.frame(levelDb(this.pending));
+        this.frame(levelDb(this.pending, 0, FRAME));
       }
     }
   }
@@ -91,9 +98,12 @@ export class EnergyTurnDetector implements TurnDetector {
   }
 }
 
-function levelDb(frame: Int16Array): number {
+function levelDb(samples: Int16Array, start: number, end: number): number {
   let sum = 0;
-  for (const s of frame) sum += s * s;
-  const rms = Math.sqrt(sum / frame.length) / 32768;
+  for (let i = start; i < end; i++) {
+    const s = samples[i] as number;
+    sum += s * s;
+  }
+  const rms = Math.sqrt(sum / (end - start)) / 32768;
   return rms > 0 ? 20 * Math.log10(rms) : -100;
 }

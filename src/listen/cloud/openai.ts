@@ -16,6 +16,8 @@ import { trimTrailingSlashes } from '../../core/url-path.js';
 
 /** Audio kept from before the detector fired, so the first syllable is not clipped. */
 const PREROLL_SAMPLES = (LISTEN_SAMPLE_RATE * 300) / 1000;
+/** The utterance buffer is kept for the next turn up to this size (8 s); a longer one is let go. */
+const KEPT_BUFFER_SAMPLES = LISTEN_SAMPLE_RATE * 8;
 
 /**
  * OpenAI transcription (whisper-1, gpt-4o(-mini)-transcribe, or any OpenAI-compatible server
@@ -40,7 +42,19 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
         const closer = new AbortController();
         let closed = false;
         let speaking = false;
-        let utterance: Int16Array[] = [];
+        // The utterance so far, in one buffer kept from turn to turn and grown by doubling: no
+        // allocation per frame (at a few hundred sessions, frames kept for seconds cost full GCs).
+        let utterance = new Int16Array(0);
+        let utteranceLength = 0;
+        const keep = (samples: Int16Array): void => {
+          if (utteranceLength + samples.length > utterance.length) {
+            const grown = new Int16Array(Math.max(2 * utterance.length, utteranceLength + samples.length, LISTEN_SAMPLE_RATE));
+            grown.set(utterance.subarray(0, utteranceLength));
+            utterance = grown;
+          }
+          utterance.set(samples, utteranceLength);
+          utteranceLength += samples.length;
+        };
         // The last PREROLL_SAMPLES heard before speech, in a ring: no allocation per frame while quiet.
         const preroll = new Int16Array(PREROLL_SAMPLES);
         let prerollEnd = 0;
@@ -53,21 +67,22 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           prerollEnd = (prerollEnd + tail.length) % preroll.length;
           prerollFilled = Math.min(preroll.length, prerollFilled + tail.length);
         };
-        const remembered = (): Int16Array => {
-          const out = new Int16Array(prerollFilled);
+        /** Starts the utterance with the remembered preroll, oldest first. */
+        const startWithPreroll = (): void => {
+          utteranceLength = 0;
           const start = (prerollEnd - prerollFilled + preroll.length) % preroll.length;
           const first = Math.min(prerollFilled, preroll.length - start);
-          out.set(preroll.subarray(start, start + first));
-          out.set(preroll.subarray(0, prerollFilled - first), first);
-          return out;
+          keep(preroll.subarray(start, start + first));
+          keep(preroll.subarray(0, prerollFilled - first));
+          prerollFilled = 0;
         };
         // Transcriptions finish in order, so turns reach the session in the order they were spoken.
         let queue: Promise<void> = Promise.resolve();
 
-        const transcribe = async (audio: Int16Array): Promise<string> => {
+        const transcribe = async (wav: Uint8Array): Promise<string> => {
           const watchdog = new Watchdog(timeout, closer.signal);
           try {
-            const file = await toFile(pcmToWav(audio, LISTEN_SAMPLE_RATE), 'utterance.wav', { type: 'audio/wav' });
+            const file = await toFile(wav, 'utterance.wav', { type: 'audio/wav' });
             const result = await client.audio.transcriptions.create(
               { file, model, ...(language === undefined ? {} : { language }) },
               { signal: watchdog.signal },
@@ -91,17 +106,13 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
         const finish = (afterSamples: number): void => {
           const speechEndedAt = arrivals.timeOf(arrivals.written - afterSamples);
           speaking = false;
-          const parts = utterance;
-          utterance = [];
-          const audio = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-          let at = 0;
-          for (const part of parts) {
-            audio.set(part, at);
-            at += part.length;
-          }
+          // Copied out now: the buffer takes the next utterance while this one is transcribed.
+          const wav = pcmToWav(utterance.subarray(0, utteranceLength), LISTEN_SAMPLE_RATE);
+          utteranceLength = 0;
+          if (utterance.length > KEPT_BUFFER_SAMPLES) utterance = new Int16Array(0);
           queue = queue.then(async () => {
             try {
-              const text = await transcribe(audio);
+              const text = await transcribe(wav);
               if (!closed) events.endOfTurn(text, speechEndedAt);
             } catch (err) {
               if (closed) return;
@@ -115,8 +126,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           speechStart: () => {
             if (closed) return;
             speaking = true;
-            utterance = [remembered()];
-            prerollFilled = 0;
+            startWithPreroll();
             events.speechStarted();
           },
           speechEnd: (afterSamples) => {
@@ -128,7 +138,7 @@ export function createOpenAiListen(detector: TurnDetectorFactory = (events) => n
           write(samples) {
             if (closed) return;
             arrivals.wrote(samples.length);
-            if (speaking) utterance.push(samples.slice());
+            if (speaking) keep(samples);
             else remember(samples);
             turns.write(samples);
           },

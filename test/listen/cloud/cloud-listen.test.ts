@@ -188,6 +188,26 @@ describe('listen open_ai (turn detector + transcription upload)', () => {
     stream.close();
   });
 
+  test('race: the next utterance, spoken before the last one is uploaded, leaves that upload as it was', async () => {
+    fake.handler = (_req, res) => json(res, 200, { text: 'ok' });
+    fake.requests.length = 0;
+    const events = recorder();
+    const stream = await make().open(events);
+    // Samples whose bytes are ASCII ('AA', 'BB'), so that the recorded body shows whose audio it holds.
+    const level = (ms: number, value: number): Int16Array => new Int16Array((16000 * ms) / 1000).fill(value);
+    stream.write(level(300, 0));
+    stream.write(level(600, 0x4141));
+    stream.write(level(900, 0));
+    // Both turns end before the first upload has even started: one buffer must not serve both.
+    stream.write(level(1200, 0x4242));
+    stream.write(level(900, 0));
+    while (fake.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    const [first, second] = fake.requests.map((request) => request.body);
+    assert.ok(first?.includes('AAAA') && !first.includes('BB'), 'the first upload holds the first utterance only');
+    assert.ok(second?.includes('BBBB') && !second.includes('AA'), 'the second upload holds the second utterance only');
+    stream.close();
+  });
+
   test('a failed upload (429) reports failed with the status in the message', async () => {
     fake.handler = (_req, res) => json(res, 429, { error: { message: 'Rate limit reached', type: 'x', code: null } });
     const events = recorder();
