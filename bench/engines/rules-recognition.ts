@@ -13,6 +13,7 @@ import { compileRulesGrammar } from '../../src/think/rules/rules-grammar.js';
 import { CARD_RULES, JFK_TRANSCRIPT, cardsClips, fixturePath, librivoxClips, readPcm16 } from '../../test/support/fixtures.js';
 import { IN_DOMAIN, OUT_OF_DOMAIN, fliteSpoken, spoken } from '../../test/support/spoken-phrases.js';
 import { wordErrors } from '../../test/support/wer.js';
+import { realSpeechConditions } from './real-speech-set.js';
 
 const FRAME = 320;
 /** The synthetic voices: espeak-ng at 16 kHz and on a mu-law phone line, and two flite voices. */
@@ -27,6 +28,13 @@ const checks = { count: 0, openLm: 0, phoneLoopMs: 0, openLmMs: 0 };
 
 /** What a new session of this thread hears in `audio` (padded with silence), all turns joined. */
 function hear(audio: Int16Array, grammar: string | undefined): string {
+  const padded = new Int16Array(audio.length + 8000 + 24000);
+  padded.set(audio, 8000);
+  return hearSession(padded, grammar);
+}
+
+/** What a new session of this thread hears in `audio` as it is, all turns joined. */
+function hearSession(audio: Int16Array, grammar: string | undefined): string {
   const texts: string[] = [];
   const payload = { turn: DEFAULT_TURN_SETTINGS, interimIntervalMs: 500, ...(grammar === undefined ? {} : { grammar }) };
   const pipeline = new TurnPipeline(payload, (event) => {
@@ -45,9 +53,7 @@ function hear(audio: Int16Array, grammar: string | undefined): string {
     } else checks.phoneLoopMs += ms;
     texts.push(checked.text);
   });
-  const padded = new Int16Array(audio.length + 8000 + 24000);
-  padded.set(audio, 8000);
-  for (let i = 0; i < padded.length; i += FRAME) pipeline.write(padded.subarray(i, i + FRAME));
+  for (let i = 0; i < audio.length; i += FRAME) pipeline.write(audio.subarray(i, i + FRAME));
   pipeline.close();
   return texts.join(' ');
 }
@@ -105,6 +111,26 @@ export async function measureRulesRecognition(): Promise<RulesRecognition> {
     return percent(errors, words);
   };
   const openWer = { lm: wer(undefined), grammar: wer(grammar) };
+  // The same two WERs over every real recording in several conditions, condition by condition.
+  const larger = await realSpeechConditions();
+  const largerRows = [undefined, grammar].flatMap((withGrammar) => {
+    let errors = 0;
+    let words = 0;
+    const byCondition = larger.conditions.map((condition) => {
+      let conditionErrors = 0;
+      let conditionWords = 0;
+      for (const session of condition.sessions) {
+        const counted = wordErrors(session.transcript, hearSession(session.audio, withGrammar));
+        conditionErrors += counted.errors;
+        conditionWords += counted.words;
+      }
+      errors += conditionErrors;
+      words += conditionWords;
+      return `${condition.name} ${percent(conditionErrors, conditionWords).toFixed(1)}`;
+    });
+    const path = withGrammar === undefined ? 'open LM only' : 'rules grammar + check';
+    return [{ measure: `open-domain WER, all ${larger.recordings} real recordings × ${larger.conditions.length} conditions, ${path} (${byCondition.join(' / ')})`, '%': percent(errors, words), n: words }];
+  });
   const falseIntentRate = percent(fired, outOfDomain);
   const inDomainRate = percent(understoodAll, inDomain);
   const byPhoneLoop = checks.count - checks.openLm;
@@ -121,6 +147,7 @@ export async function measureRulesRecognition(): Promise<RulesRecognition> {
       { measure: 'cards rules, false intents (LibriVox ×5 + JFK + espeak sentences)', '%': percent(cardsFired, cardsOutOfDomain.length), n: cardsOutOfDomain.length },
       { measure: 'open-domain WER (LibriVox + JFK), open LM only', '%': openWer.lm, n: real.length },
       { measure: 'open-domain WER (LibriVox + JFK), rules grammar + check', '%': openWer.grammar, n: real.length },
+      ...largerRows,
       { measure: 'grammar turns settled by the phone loop (no open-LM decode)', '%': percent(byPhoneLoop, checks.count), n: checks.count },
       { measure: 'check CPU per turn settled by the phone loop (ms)', '%': byPhoneLoop === 0 ? 0 : checks.phoneLoopMs / byPhoneLoop, n: byPhoneLoop },
       { measure: 'check CPU per turn that needed the open LM (ms)', '%': checks.openLm === 0 ? 0 : checks.openLmMs / checks.openLm, n: checks.openLm },

@@ -5,8 +5,16 @@ import type { SherpaVad } from './silero-vad.js';
 import type { TurnSettings } from '../pocketsphinx/listen-job.js';
 import { acquireVad, releaseVad } from './vad-cache.js';
 
-/** Audio kept before the VAD's onset decision, so that the recognizer hears the first word whole. */
-const PRE_ROLL_PADDING_MS = 300;
+/**
+ * Audio kept from before the first window Silero heard as speech, so that the recognizer hears
+ * the first word whole. It is counted from that window, not from the onset decision, so that
+ * min_speech_ms (how long a sound must last to be speech) does not move where an utterance starts.
+ * 276 ms is where utterances began when min_speech_ms was 200, as the recognizer's figures were
+ * measured. No other length did better on real speech (docs/turn-taking.md): the length only
+ * moves pocketsphinx's 10 ms frames against the speech, which flips a few fragile segments
+ * either way.
+ */
+const PRE_SPEECH_MS = 276;
 
 /**
  * The pre-gate: while nobody speaks, Silero runs only on windows louder than this (dBFS of the
@@ -27,6 +35,16 @@ const SLEEP_AFTER_WINDOWS = 16;
  * (half a second was not enough to decide as awake on the fixtures).
  */
 const CONTEXT_WINDOWS = 32;
+
+/**
+ * Windows from the first one Silero hears as speech to its onset decision, both included: the
+ * sherpa-onnx Vad decides once min_speech_ms more samples have passed, every window above the
+ * threshold. (A pre-roll of min_speech_ms plus padding, rounded to windows, began 276 ms before
+ * the speech at 200 ms and 300 ms at 160: a different first frame for the recognizer.)
+ */
+function onsetWindows(minSpeechMs: number): number {
+  return Math.ceil((minSpeechMs * VAD_SAMPLE_RATE) / 1000 / VAD_WINDOW_SAMPLES) + 1;
+}
 
 export interface UtteranceEvents {
   /** Speech began; `preRoll` is the audio just before the onset, ending with its window. */
@@ -74,7 +92,7 @@ export class VadSegmenter {
     this.vadKey = JSON.stringify(options);
     this.endpointingSamples = Math.round((turn.endpointingMs * VAD_SAMPLE_RATE) / 1000);
     this.vad = acquireVad(this.vadKey, options);
-    this.preRoll = new Int16Array(Math.ceil(((turn.minSpeechMs + PRE_ROLL_PADDING_MS) * VAD_SAMPLE_RATE) / 1000) + VAD_WINDOW_SAMPLES);
+    this.preRoll = new Int16Array(onsetWindows(turn.minSpeechMs) * VAD_WINDOW_SAMPLES + Math.round((PRE_SPEECH_MS * VAD_SAMPLE_RATE) / 1000));
   }
 
   /** PCM16 mono 16 kHz of any length: cut into VAD windows. */
