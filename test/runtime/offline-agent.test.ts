@@ -31,9 +31,7 @@ async function spokenQuestion(text: string): Promise<Buffer> {
  * session's first utterance is decoded from a cold start (src/listen/pocketsphinx/turn-pipeline.ts).
  */
 async function transcribe(pcm: Buffer, primer: Buffer): Promise<string> {
-  // The test's own instrument, tuned once and kept fixed: min_speech_ms 200 (the default moved to
-  // 160 for short commands after silence) keeps flite's long reply in the same turns as before.
-  const listen = createLocalListen({ provider: { type: 'local', endpointing: 400, min_speech_ms: 200 } }, { env: {}, logger: silentLogger(), warn: () => undefined });
+  const listen = createLocalListen({ provider: { type: 'local', endpointing: 400 } }, { env: {}, logger: silentLogger(), warn: () => undefined });
   const texts: string[] = [];
   let finished: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finished = resolve));
