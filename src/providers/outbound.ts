@@ -2,8 +2,11 @@ import { lookup as dnsLookup } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Agent } from 'undici';
-import { readTextUpTo } from './bounded-body.js';
+import { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Agent, getGlobalDispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { operatorBaseUrl, originOf } from './keys.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -200,30 +203,69 @@ export class OutboundGuard {
     return this.nameAllowed(url) ? {} : { lookup: this.lookup };
   }
 
-  /** `fetch` with the guard: every hop of a redirect chain is checked, credentials stay on their origin. */
-  readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-    if (input instanceof Request) throw new TypeError('OutboundGuard.fetch takes a URL');
+  /**
+   * A request with the guard: every hop of a redirect chain is checked, credentials stay on their
+   * origin, an error body (status ≥ 400) is cut to MAX_ERROR_BODY_BYTES. undici's own request, not
+   * fetch: the body is a Node stream, with none of fetch's web streams, Request clones and
+   * controllers, which at a few hundred sessions (four requests a turn each) cost a good part of
+   * the event loop and full collections (bench/server/load.bench.ts).
+   */
+  readonly request = async (input: string | URL, init: RequestInit = {}): Promise<GuardedResponse> => {
     let url = new URL(input);
-    let request: RequestInit = { ...init };
+    let request: RequestInit = init;
     const origin = url.origin;
     for (let hop = 0; ; hop++) {
       this.check(url);
-      // A name the operator allowed goes through fetch's own dispatcher, without the address check.
-      const dispatcher = this.nameAllowed(url) ? {} : { dispatcher: this.guardedDispatcher };
-      let response: Response;
+      // A name the operator allowed goes through the process's own dispatcher, without the address check.
+      const dispatcher = this.nameAllowed(url) ? getGlobalDispatcher() : this.guardedDispatcher;
+      let response: Dispatcher.ResponseData;
       try {
-        response = await fetch(url, { ...request, redirect: 'manual', ...dispatcher });
+        response = await dispatcher.request({
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: (request.method ?? 'GET').toUpperCase() as Dispatcher.HttpMethod,
+          headers: headerPairs(request.headers),
+          body: requestBody(request.body),
+          signal: request.signal ?? null,
+        });
       } catch (err) {
         throw outboundRefusalIn(err) ?? err;
       }
-      const location = response.headers.get('location');
-      if (response.status >= 400) return boundedError(response);
-      if (response.status < 300 || location === null) return response;
-      await response.body?.cancel();
+      const { statusCode: status, headers, body } = response;
+      // Whoever reads the body sees its failure; one nobody reads (a redirect's, a cancelled one) fails quietly, as fetch's does.
+      body.on('error', () => undefined);
+      const location = headers['location'];
+      if (status >= 400) {
+        const text = await readNodeTextUpTo(body, MAX_ERROR_BODY_BYTES);
+        const { 'content-length': _length, 'content-encoding': _encoding, ...rest } = headers;
+        return { status, headers: rest, body: Readable.from([Buffer.from(text)]) };
+      }
+      if (status < 300 || typeof location !== 'string') return { status, headers, body };
+      body.destroy();
       if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
       url = new URL(location, url);
-      request = redirected(request, response.status, url.origin !== origin);
+      request = redirected(request, status, url.origin !== origin);
     }
+  };
+
+  /** `fetch` with the guard (`request`, answered as a fetch Response), for the SDKs and function calls. */
+  readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    if (input instanceof Request) throw new TypeError('OutboundGuard.fetch takes a URL');
+    const { status, headers, body } = await this.request(input, init);
+    const answer = new Headers();
+    for (const [name, value] of Object.entries(headers)) {
+      if (Array.isArray(value)) for (const each of value) answer.append(name, each);
+      else if (value !== undefined) answer.append(name, value);
+    }
+    // fetch decodes compressed bodies itself, and so does this, for the SDKs that expect it.
+    const decoded = decompressed(body, answer.get('content-encoding'));
+    if (decoded !== body) {
+      answer.delete('content-encoding');
+      answer.delete('content-length');
+    }
+    const empty = NULL_BODY_STATUSES.has(status) || (init.method ?? 'GET').toUpperCase() === 'HEAD';
+    if (empty) body.destroy();
+    return new Response(empty ? null : decoded, { status, headers: answer });
   };
 
   /** The dns.lookup the guarded connections use: every resolved address must be allowed. */
@@ -256,13 +298,55 @@ export class OutboundGuard {
 
 /** Error bodies are only ever quoted: an SDK reading them whole gets at most this much. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Statuses whose response has no body (a fetch Response refuses one). */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-async function boundedError(response: Response): Promise<Response> {
-  const { text } = await readTextUpTo(response, MAX_ERROR_BODY_BYTES);
-  const headers = new Headers(response.headers);
-  headers.delete('content-length');
-  headers.delete('content-encoding');
-  return new Response(text, { status: response.status, statusText: response.statusText, headers });
+/** A guarded request's answer: status, headers as Node writes them, and the body as a Node stream. */
+export interface GuardedResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+}
+
+/** Headers of a RequestInit as undici's request takes them (a record or an iterable of pairs). */
+function headerPairs(headers: RequestInit['headers']): Dispatcher.RequestOptions['headers'] {
+  if (headers === undefined) return null;
+  if (Array.isArray(headers)) return new Headers(headers);
+  return headers instanceof Headers ? headers : (headers as Record<string, string>);
+}
+
+/** A RequestInit body as undici's request sends it (a string, bytes, FormData, a Blob or a stream). */
+function requestBody(body: RequestInit['body']): Dispatcher.RequestOptions['body'] {
+  // undici would send its entries as chunks; no caller sends one, and fetch's content type would be missing.
+  if (body instanceof URLSearchParams) throw new TypeError('OutboundGuard: send a URLSearchParams body as its text, with its content type');
+  return (body ?? null) as Dispatcher.RequestOptions['body'];
+}
+
+/** The body, decoded as fetch decodes a `content-encoding` it knows; the body itself otherwise. */
+function decompressed(body: Readable, encoding: string | null): Readable {
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : undefined;
+  if (decoder === undefined) return body;
+  body.on('error', (err) => decoder.destroy(err));
+  return body.pipe(decoder);
+}
+
+/** At most `maxBytes` of a Node body as UTF-8 text; the rest is dropped and the stream destroyed. */
+async function readNodeTextUpTo(body: Readable, maxBytes: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      const room = maxBytes - bytes;
+      parts.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      bytes += chunk.length;
+      if (bytes >= maxBytes) break;
+    }
+  } catch {
+    // What came before the failure is the error's text.
+  } finally {
+    body.destroy();
+  }
+  return new TextDecoder().decode(Buffer.concat(parts));
 }
 
 /** The next hop's request, as fetch's own redirect handling would build it. */

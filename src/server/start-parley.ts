@@ -8,6 +8,7 @@ import { startServer } from './index.js';
 import type { RunningServer } from './index.js';
 import { defaultProviders } from '../runtime/default-providers.js';
 import { reserveClassicPools } from '../runtime/classic-pools.js';
+import { relaxHeapGrowth } from '../runtime/heap-growth.js';
 import { loadNeuralFactories } from '../runtime/neural.js';
 import { offeredModels } from '../runtime/offered-models.js';
 import { sessionAudioFactory } from '../runtime/session-audio.js';
@@ -36,6 +37,7 @@ export async function startParley(options: { env?: Env; overrides?: Partial<Serv
   const neural = loadNeuralFactories(env, logger);
   const engines = defaultProviders(env, neural.factories);
   reserveClassicPools(config.maxSessions);
+  relaxHeapGrowth();
   const tiers = { ...engines.tiers };
   logger.info({ engines: tiers }, 'local engines');
   const server = await startServer({

@@ -223,8 +223,11 @@ export class Session {
   private decoded(samples: Int16Array): void {
     if (this.closed || samples.length === 0) return;
     this.listen?.stream.write(samples);
+    // The frame's voiced time only matters while the user speaks or a sound holds the agent: most frames are neither.
+    const watching = this.watchingSilence();
+    if (!watching && this.heldSound() === undefined) return;
     const voiced = voicedMs(samples);
-    this.watchSilence(voiced, (samples.length * 1000) / LISTEN_SAMPLE_RATE);
+    if (watching) this.watchSilence(voiced, (samples.length * 1000) / LISTEN_SAMPLE_RATE);
     const hold = this.heldSound();
     if (hold === undefined) return;
     hold.voicedMs += voiced;
@@ -639,12 +642,17 @@ export class Session {
     );
   }
 
+  /** Whether watchSilence has anything to count: the user is speaking. */
+  private watchingSilence(): boolean {
+    return this.state.name === 'user_speaking' && this.listen?.speaking === true;
+  }
+
   /**
    * Counts the silence after the user's words, in audio time, and starts an eager reply once it
    * is long enough; a voiced frame means the user goes on, and throws the eager reply away.
+   * Only while watchingSilence().
    */
   private watchSilence(voiced: number, ms: number): void {
-    if (this.state.name !== 'user_speaking' || this.listen?.speaking !== true) return;
     if (voiced > 0) {
       this.silenceMs = 0;
       this.dropEager();

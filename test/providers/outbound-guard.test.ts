@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { forbiddenRange, OutboundGuard, OutboundRefused, outboundGuard, parseAllowedHosts } from '../../src/providers/outbound.js';
@@ -195,6 +196,55 @@ describe('outbound guard: requests', () => {
       assert.equal(response.status, 500);
       assert.equal((await response.text()).length, 64 * 1024);
     } finally {
+      inside.handler = (_req, res) => res.end('inside');
+    }
+  });
+
+  it('a gzip answer reaches the SDKs decoded, as fetch gives it; a request with a body goes out whole', async () => {
+    let received = '';
+    inside.handler = (req, res) => {
+      req.setEncoding('utf8');
+      req.on('data', (part: string) => (received += part));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"text":"hello"}')));
+    };
+    try {
+      const response = await guard(`127.0.0.1:${inside.port}`).fetch(`http://127.0.0.1:${inside.port}/zipped`, { method: 'POST', body: '{"q":1}', headers: new Headers({ 'content-type': 'application/json' }) });
+      assert.deepEqual(await response.json(), { text: 'hello' });
+      assert.equal(response.headers.get('content-encoding'), null);
+      assert.equal(received, '{"q":1}');
+      assert.equal(inside.requests.at(-1)?.headers['content-type'], 'application/json');
+    } finally {
+      inside.handler = (_req, res) => res.end('inside');
+    }
+  });
+
+  it('request streams the body as it comes, and an error body arrives cut', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    inside.handler = (req, res) => {
+      if (req.url === '/error') {
+        res.writeHead(502).end(Buffer.alloc(200 * 1024, 'y'));
+        return;
+      }
+      res.write('first ');
+      void released.then(() => res.end('second'));
+    };
+    try {
+      const allowed = guard(`127.0.0.1:${inside.port}`);
+      const answer = await allowed.request(`http://127.0.0.1:${inside.port}/stream`);
+      assert.equal(answer.status, 200);
+      const parts = (answer.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      // The first part is read before the server sends the rest.
+      assert.equal(String((await parts.next()).value), 'first ');
+      release();
+      let rest = '';
+      for (let part = await parts.next(); part.done !== true; part = await parts.next()) rest += String(part.value);
+      assert.equal(rest, 'second');
+      const failed = await allowed.request(`http://127.0.0.1:${inside.port}/error`);
+      assert.equal(failed.status, 502);
+      assert.equal(Buffer.concat(await failed.body.toArray()).length, 64 * 1024);
+    } finally {
+      release();
       inside.handler = (_req, res) => res.end('inside');
     }
   });

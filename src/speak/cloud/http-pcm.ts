@@ -36,10 +36,11 @@ export async function* fetchPcm(
   sampleRate: number,
   secrets: readonly (string | undefined)[],
 ): AsyncIterable<PcmChunk> {
-  const response = await guard.fetch(url, init);
-  if (!response.ok) {
+  // The guard's request, not fetch: audio chunks through a Node stream (no web streams per chunk).
+  const response = await guard.request(url, init);
+  if (response.status < 200 || response.status >= 300) {
     // The guard has already cut an error body to a size fit to read whole.
-    const detail = errorDetail(await response.text().catch(() => ''));
+    const detail = errorDetail(await response.body.toArray().then((parts: Buffer[]) => Buffer.concat(parts).toString('utf8')).catch(() => ''));
     throw new ProviderError(
       'speak',
       provider,
@@ -47,10 +48,8 @@ export async function* fetchPcm(
       { status: response.status },
     );
   }
-  if (response.body === null) return;
   const assembler = new Pcm16Assembler();
-  // A fetch body streams bytes; undici types it as ReadableStream<any>.
-  for await (const bytes of response.body as ReadableStream<Uint8Array>) {
+  for await (const bytes of response.body as AsyncIterable<Buffer>) {
     const samples = assembler.push(bytes);
     if (samples.length > 0) yield { samples, sampleRate };
   }
