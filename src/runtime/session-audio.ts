@@ -26,14 +26,14 @@ export function sessionAudioFactory(playoutLeadMs: number, options: SessionAudio
     prepareResampler(rate, LISTEN_SAMPLE_RATE);
   }
   // A format the protocol refuses throws in the executor: the caller gets a rejected promise.
-  return (config, send) =>
+  return (config, send, line) =>
     new Promise((resolve) => {
       const echo = config.input.echoSuppression ?? options.echoSuppression ?? false ? new EchoSuppressor(config.output, { leadMs: playoutLeadMs }) : undefined;
       const encoder = OutputEncoder.create(config.output, { keepPcm: echo !== undefined });
       const decoder = InputDecoder.create(config.input, LISTEN_SAMPLE_RATE, echo === undefined ? {} : { process: (samples) => echo.process(samples) });
       const clock = new PlayoutClock({
         leadMs: playoutLeadMs,
-        frameMs: audioMessageMs(playoutLeadMs),
+        frameMs: line?.messageMs ?? audioMessageMs(playoutLeadMs),
         bytesPerMs: encoder.bytesPerMs,
         send,
         ...(echo === undefined ? {} : { onPlayed: (frame) => echo.played(frame) }),

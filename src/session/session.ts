@@ -52,7 +52,8 @@ export interface SessionAudio {
 }
 
 /** Builds the decoder, encoder and playout clock for a session's audio formats. */
-export type SessionAudioFactory = (config: AgentConfig, send: (frame: Uint8Array) => void) => Promise<SessionAudio>;
+/** `messageMs`: the length of each agent audio message, when the line needs its own (a phone line's 20 ms frames). */
+export type SessionAudioFactory = (config: AgentConfig, send: (frame: Uint8Array) => void, options?: { messageMs?: number }) => Promise<SessionAudio>;
 
 export interface SessionDeps {
   config: AgentConfig;

@@ -358,7 +358,8 @@ export class PhoneCall {
       this.sendMedia(frame);
       this.clock?.sent(frame);
     };
-    const audio = await this.options.createAudio(config, recorder?.sending(line) ?? line);
+    // Carriers get 20 ms media messages, paced one by one (docs/telephony.md#what-the-caller-heard).
+    const audio = await this.options.createAudio(config, recorder?.sending(line) ?? line, { messageMs: FRAME_MS });
     const bytesPerMs = audio.encoder.bytesPerMs;
     this.frameBytes = Math.round(FRAME_MS * bytesPerMs);
     this.silence = SILENCE_BYTE[config.output.encoding === 'alaw' ? 'alaw' : 'mulaw'];
