@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { InputDecoder } from '../../src/audio/input-decoder.js';
+import { concatPcm16 } from '../../src/audio/pcm16.js';
 import { GOFORWARD_TRANSCRIPT, JFK_TRANSCRIPT, TESTDATA_DIR, cardsClips, fixturePath, librivoxClips, readPcm16 } from '../../test/support/fixtures.js';
 
 const RATE = 16000;
@@ -34,16 +35,6 @@ async function recordings(): Promise<Recording[]> {
 
 const silence = (ms: number): Int16Array => new Int16Array((ms * RATE) / 1000);
 
-function joined(parts: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** `audio` `db` quieter, under white hiss at `hissDbfs` (a fixed sequence: the same in every run). */
 function quietOverHiss(audio: Int16Array, db: number, hissDbfs: number): Int16Array {
   const gain = 10 ** (-db / 20);
@@ -63,7 +54,7 @@ function phoneLine(audio: Int16Array): Int16Array {
   const frames: Int16Array[] = [];
   for (let offset = 0; offset < mulaw.length; offset += 160) frames.push((decoder.push(mulaw.subarray(offset, offset + 160)) as Int16Array).slice());
   decoder.close();
-  return joined(frames);
+  return concatPcm16(frames);
 }
 
 /**
@@ -75,14 +66,14 @@ function phoneLine(audio: Int16Array): Int16Array {
 export async function realSpeechConditions(): Promise<{ recordings: number; conditions: Condition[] }> {
   const all = await recordings();
   const alone = (line: (audio: Int16Array) => Int16Array): HeardSession[] =>
-    all.map((r) => ({ audio: line(joined([silence(500), r.samples, silence(1500)])), transcript: r.transcript }));
+    all.map((r) => ({ audio: line(concatPcm16([silence(500), r.samples, silence(1500)])), transcript: r.transcript }));
   const conditions = [
     { name: 'as recorded', sessions: alone((audio) => audio) },
     { name: '8 kHz mu-law', sessions: alone(phoneLine) },
     { name: '-20 dB under hiss', sessions: alone((audio) => quietOverHiss(audio, 20, -65)) },
     {
       name: 'one session',
-      sessions: [{ audio: joined([silence(500), ...all.flatMap((r) => [r.samples, silence(1000)])]), transcript: all.map((r) => r.transcript).join(' ') }],
+      sessions: [{ audio: concatPcm16([silence(500), ...all.flatMap((r) => [r.samples, silence(1000)])]), transcript: all.map((r) => r.transcript).join(' ') }],
     },
   ];
   return { recordings: all.length, conditions };
