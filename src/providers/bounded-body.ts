@@ -1,28 +1,21 @@
 /**
- * Reads a response body as UTF-8 text, at most `maxBytes` of it: a hostile or broken server can
- * answer with any size, and `response.text()` would hold all of it. The rest is cancelled.
+ * Reads a body (a fetch Response's, or a Node stream) as UTF-8 text, at most `maxBytes` of it: a
+ * hostile or broken server can answer with any size, and reading it whole would hold all of it.
+ * The rest is cancelled.
  */
-export async function readTextUpTo(response: Response, maxBytes: number): Promise<{ text: string; complete: boolean }> {
-  if (response.body === null) return { text: '', complete: true };
+export async function readTextUpTo(body: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<{ text: string; complete: boolean }> {
+  if (body === null) return { text: '', complete: true };
   const decoder = new TextDecoder();
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   let text = '';
   let bytes = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return { text: text + decoder.decode(), complete: true };
-      const room = maxBytes - bytes;
-      bytes += value.byteLength;
-      if (value.byteLength > room) {
-        text += decoder.decode(value.subarray(0, room));
-        return { text, complete: false };
-      }
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+  // Leaving the loop early cancels a web stream and destroys a Node one.
+  for await (const value of body) {
+    const room = maxBytes - bytes;
+    bytes += value.byteLength;
+    if (value.byteLength > room) return { text: text + decoder.decode(value.subarray(0, room)), complete: false };
+    text += decoder.decode(value, { stream: true });
   }
+  return { text: text + decoder.decode(), complete: true };
 }
 
 /** A server's error body for a description: one line, a few hundred characters. */

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, getGlobalDispatcher } from 'undici';
 import type { Dispatcher } from 'undici';
+import { readTextUpTo } from './bounded-body.js';
 import { operatorBaseUrl, originOf } from './keys.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -236,7 +237,9 @@ export class OutboundGuard {
       body.on('error', () => undefined);
       const location = headers['location'];
       if (status >= 400) {
-        const text = await readNodeTextUpTo(body, MAX_ERROR_BODY_BYTES);
+        // An error body that fails midway is quoted as nothing: the status still says what happened.
+        const { text } = await readTextUpTo(body, MAX_ERROR_BODY_BYTES).catch(() => ({ text: '' }));
+        body.destroy();
         const { 'content-length': _length, 'content-encoding': _encoding, ...rest } = headers;
         return { status, headers: rest, body: Readable.from([Buffer.from(text)]) };
       }
@@ -328,25 +331,6 @@ function decompressed(body: Readable, encoding: string | null): Readable {
   if (decoder === undefined) return body;
   body.on('error', (err) => decoder.destroy(err));
   return body.pipe(decoder);
-}
-
-/** At most `maxBytes` of a Node body as UTF-8 text; the rest is dropped and the stream destroyed. */
-async function readNodeTextUpTo(body: Readable, maxBytes: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let bytes = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      const room = maxBytes - bytes;
-      parts.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-      bytes += chunk.length;
-      if (bytes >= maxBytes) break;
-    }
-  } catch {
-    // What came before the failure is the error's text.
-  } finally {
-    body.destroy();
-  }
-  return new TextDecoder().decode(Buffer.concat(parts));
 }
 
 /** The next hop's request, as fetch's own redirect handling would build it. */

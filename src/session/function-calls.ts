@@ -142,7 +142,7 @@ export class FunctionCalls {
         ...(hasBody ? { body: call.arguments === '' ? '{}' : call.arguments } : {}),
         signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       });
-      const body = await readTextUpTo(response, maxResultBytes);
+      const body = await readTextUpTo(response.body as AsyncIterable<Uint8Array> | null, maxResultBytes);
       if (!response.ok) {
         // The endpoint's own words help the developer; the headers the client sent stay out of them.
         const quoted = redact(quoteBody(body.text), Object.values(endpoint.headers));

@@ -2,6 +2,7 @@
 // them each thread reuses, since loading one costs ~0.2 s and 92 MB.
 import { createHash } from 'node:crypto';
 import koffi from 'koffi';
+import { concatPcm16 } from '../../audio/pcm16.js';
 import { pocketsphinxLibrary } from './binding.js';
 
 export const DEBIAN_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -217,12 +218,7 @@ export class PocketsphinxDecoder {
   private release(): void {
     this.holding = false;
     if (this.heldSamples === 0) return;
-    const first = new Int16Array(this.heldSamples);
-    let offset = 0;
-    for (const chunk of this.held) {
-      first.set(chunk, offset);
-      offset += chunk.length;
-    }
+    const first = concatPcm16(this.held);
     this.held = [];
     this.heldSamples = 0;
     this.processRaw(first);

@@ -1,9 +1,12 @@
 import { ProviderError } from '../../core/errors.js';
-import { quoteBody } from '../../providers/bounded-body.js';
+import { quoteBody, readTextUpTo } from '../../providers/bounded-body.js';
 import { redact } from '../../providers/errors.js';
 import type { OutboundGuard } from '../../providers/outbound.js';
 import type { PcmChunk } from '../types.js';
 import { Pcm16Assembler } from '../../audio/pcm16.js';
+
+/** The guard cuts an error body to this (64 KiB); reading it needs no other bound. */
+const ERROR_DETAIL_BYTES = 64 * 1024;
 
 /** The readable part of a provider's JSON error body, whatever its shape. */
 export function errorDetail(text: string): string {
@@ -40,7 +43,7 @@ export async function* fetchPcm(
   const response = await guard.request(url, init);
   if (response.status < 200 || response.status >= 300) {
     // The guard has already cut an error body to a size fit to read whole.
-    const detail = errorDetail(await response.body.toArray().then((parts: Buffer[]) => Buffer.concat(parts).toString('utf8')).catch(() => ''));
+    const detail = errorDetail(await readTextUpTo(response.body, ERROR_DETAIL_BYTES).then(({ text }) => text, () => ''));
     throw new ProviderError(
       'speak',
       provider,
