@@ -48,7 +48,7 @@ function quietOverHiss(audio: Int16Array, db: number, hissDbfs: number): Int16Ar
 
 /** `audio` as a phone line carries it (sox to 8 kHz mu-law), decoded as the server decodes a call. */
 function phoneLine(audio: Int16Array): Int16Array {
-  const args = ['-V1', '-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-', '-t', 'raw', '-r', '8000', '-e', 'mu-law', '-c', '1', '-'];
+  const args = ['-V1', '-R', '-t', 'raw', '-r', String(RATE), '-e', 'signed', '-b', '16', '-c', '1', '-', '-t', 'raw', '-r', '8000', '-e', 'mu-law', '-c', '1', '-'];
   const mulaw = execFileSync('sox', args, { input: Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength), maxBuffer: 1 << 26 });
   const decoder = InputDecoder.create({ encoding: 'mulaw', sampleRate: 8000 }, RATE);
   const frames: Int16Array[] = [];

@@ -109,7 +109,14 @@ export class PocketsphinxDecoder {
     this.decode(phoneLoop ? 'phones' : 'lm', seasoningAudio());
   }
 
-  static load(model: PocketsphinxModel = DEFAULT_MODEL): PocketsphinxDecoder {
+  /**
+   * `scoreAllSenones`: every senone is scored in every frame, not only those of the search's active
+   * states. Pocketsphinx scores each frame relative to its best scored senone, so otherwise a
+   * reading's score depends on how much its search explored: the same grammar reading of the
+   * same audio scored up to 9 per frame worse with wider beams. Scored against all senones, readings
+   * of different searches are comparable (grammar-check.ts); the words found are the same.
+   */
+  static load(model: PocketsphinxModel = DEFAULT_MODEL, { scoreAllSenones = false } = {}): PocketsphinxDecoder {
     const ps = pocketsphinxLibrary();
     // -fwdflat/-bestpath off: final text 10-175 ms after speech instead of up to 875 ms, same WER.
     const config = ps.cmdLnInit([
@@ -118,6 +125,7 @@ export class PocketsphinxDecoder {
       '-dict', model.dict,
       '-fwdflat', 'no',
       '-bestpath', 'no',
+      '-compallsen', scoreAllSenones ? 'yes' : 'no',
       '-logfn', '/dev/null',
     ]);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration (model files under ${model.hmm}?)`);
@@ -132,13 +140,14 @@ export class PocketsphinxDecoder {
   /**
    * A decoder with only a phone loop: how well free phones fit an utterance, the yardstick of a
    * grammar's reading (grammar-check.ts). It is a decoder of its own, 6 MB, because adding the
-   * phone loop to a word decoder changed what its LM and grammars heard.
+   * phone loop to a word decoder changed what its LM and grammars heard. It scores all senones,
+   * as the decoder it is compared with must (load's `scoreAllSenones`).
    */
   static loadPhoneLoop(model: PocketsphinxModel = DEFAULT_MODEL): PocketsphinxDecoder {
     const ps = pocketsphinxLibrary();
     // No words; context-independent phones, since context-dependent ones took 3-9 s per short
     // utterance instead of ~40 ms, as much as a grammar's decode.
-    const config = ps.cmdLnInit(['-hmm', model.hmm, '-dict', '/dev/null', '-allphone_ci', 'yes', '-logfn', '/dev/null']);
+    const config = ps.cmdLnInit(['-hmm', model.hmm, '-dict', '/dev/null', '-allphone_ci', 'yes', '-compallsen', 'yes', '-logfn', '/dev/null']);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration (model files under ${model.hmm}?)`);
     const handle = ps.init(config);
     if (handle === null || ps.setAllphone(handle, PHONE_LOOP, null) < 0) {

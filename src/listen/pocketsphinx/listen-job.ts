@@ -7,6 +7,8 @@ export const LISTEN_JOB_KIND = 'listen.local';
 export interface GrammarCheck {
   /** What the grammar heard, with its score and where its words lie. */
   reading: Reading;
+  /** The JSGF grammar it was heard with. */
+  grammar: string;
   /** The whole utterance, PCM16 mono 16 kHz. */
   audio: Int16Array<ArrayBuffer>;
   /** The cepstral mean the utterance was decoded from, live; absent: its own (batch CMN). */

@@ -195,6 +195,6 @@ export class TurnPipeline {
     }
     const reading = before === undefined ? decoder.decode({ jsgf: grammar }, whole) : decoder.reading();
     this.mean = decoder.mean();
-    return { t: 'endOfTurn', text: reading.text, speechEndSample: utterance.speechEndSample, check: { reading, audio: whole, ...(before === undefined ? {} : { mean: before, pieces }) } };
+    return { t: 'endOfTurn', text: reading.text, speechEndSample: utterance.speechEndSample, check: { reading, grammar, audio: whole, ...(before === undefined ? {} : { mean: before, pieces }) } };
   }
 }

@@ -40,3 +40,17 @@ test('state carry-over: the phone loop reads a clip the same after other utteran
     assert.deepEqual([loop.decode('phones', probe), live(probe)], first);
   }
 });
+
+test('scoring every senone changes a reading\'s score, never its words or where they lie', () => {
+  const cards = readFileSync(CARDS_GRAMMAR, 'utf8');
+  const plain = PocketsphinxDecoder.load();
+  const all = PocketsphinxDecoder.load(undefined, { scoreAllSenones: true });
+  for (const [search, clip] of [['lm', librivoxClips()[1]!], [{ jsgf: cards }, cardsClips()[3]!]] as const) {
+    const samples = readPcm16(clip.path).samples;
+    const [a, b] = [plain.decode(search, samples), all.decode(search, samples)];
+    assert.ok(a.text !== '', 'the clip is heard');
+    assert.deepEqual({ ...b, score: a.score }, a);
+    // Relative to the best of every senone, not only of those the search touched: lower.
+    assert.ok(b.score < a.score, `${b.score} < ${a.score}`);
+  }
+});
