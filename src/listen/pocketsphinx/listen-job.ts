@@ -5,7 +5,7 @@ export const LISTEN_JOB_KIND = 'listen.local';
 
 /** A grammar's reading of an utterance, for the check (check-decode.ts) to confirm or replace. */
 export interface GrammarCheck {
-  /** What the grammar heard, with its score and where its words lie. */
+  /** What the grammar heard live: its words are reported, its score is not comparable (check-decode.ts scores it again). */
   reading: Reading;
   /** The JSGF grammar it was heard with. */
   grammar: string;
