@@ -35,11 +35,13 @@ async function transcribe(pcm: Buffer, primer: Buffer): Promise<string> {
   const texts: string[] = [];
   let finished: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finished = resolve));
-  // Done once no turn has ended for a while: decoding runs behind the audio on a busy machine.
+  // Done once no turn has ended for a while after the primer's and the reply's first: decoding
+  // runs behind the audio on a busy machine (a fixed 2.5 s after the last write fell short where
+  // pocketsphinx ran at a real-time factor of 0.52).
   let quiet: NodeJS.Timeout | undefined;
   const settle = (): void => {
     clearTimeout(quiet);
-    quiet = setTimeout(finished, 2500);
+    quiet = setTimeout(finished, texts.length >= 2 ? 2500 : 30_000);
   };
   const stream = await listen.open({
     speechStarted: () => undefined,
