@@ -31,7 +31,7 @@ function deferred(): { promise: Promise<string>; resolve(text: string): void; re
 }
 
 /** A grammar's reading of "five five" awaiting its check. */
-const fiveFive = (): GrammarCheck => ({ reading: { text: 'five five', score: -1000, frames: 100, from: 10, to: 90 }, grammar: '', audio: new Int16Array(160) });
+const fiveFive = (): GrammarCheck => ({ text: 'five five', grammar: '', audio: new Int16Array(160) });
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

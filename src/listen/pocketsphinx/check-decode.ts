@@ -1,6 +1,6 @@
 // The check of a grammar's reading (grammar-check.ts): the phone loop's decode and the grammar's
 // again, both scored against every senone, and the open LM's when the reading does not stand by
-// the phone loop alone. The open LM's costs about eight times the grammar's decode, so checks run
+// the phone loop alone. The open LM's costs several times the grammar's decode, so checks run
 // as 'listen.check' jobs on threads of their own: on the live listening threads they held every
 // other session of the thread back (20 sessions: answers 3.4 s after speech instead of 0.5 s).
 import { PocketsphinxDecoder } from './decoder.js';
@@ -24,13 +24,13 @@ export function checkedText(check: GrammarCheck): string {
 }
 
 /** checkedText, and whether the open LM had to decode the utterance (the costly part). */
-export function checkReading({ reading, grammar, audio, mean, pieces }: GrammarCheck): { text: string; openLm: boolean } {
+export function checkReading({ text, grammar, audio, mean, pieces }: GrammarCheck): { text: string; openLm: boolean } {
   scorers ??= { phones: PocketsphinxDecoder.loadPhoneLoop(), words: PocketsphinxDecoder.load(undefined, { scoreAllSenones: true }) };
-  if (reading.text === '') return { text: scorers.words.decode('lm', audio, mean, pieces).text, openLm: true };
+  if (text === '') return { text: scorers.words.decode('lm', audio, mean, pieces).text, openLm: true };
   // The live decode's score was relative to the senones its search touched: decode again.
   const scored = scorers.words.decode({ jsgf: grammar }, audio, mean, pieces);
   const phones = scorers.phones.decode('phones', audio, mean, pieces);
-  if (grammarStands(scored, phones)) return { text: reading.text, openLm: false };
+  if (grammarStands(scored, phones)) return { text, openLm: false };
   const lm = scorers.words.decode('lm', audio, mean, pieces);
-  return { text: grammarStandsBeside(scored, phones, lm) ? reading.text : agreedText(reading.text, lm.text), openLm: true };
+  return { text: grammarStandsBeside(scored, phones, lm) ? text : agreedText(text, lm.text), openLm: true };
 }

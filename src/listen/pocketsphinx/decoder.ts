@@ -113,7 +113,7 @@ export class PocketsphinxDecoder {
    * `scoreAllSenones`: every senone is scored in every frame, not only those of the search's active
    * states. Pocketsphinx scores each frame relative to its best scored senone, so otherwise a
    * reading's score depends on how much its search explored: the same grammar reading of the
-   * same audio scored up to 9 per frame worse with wider beams. Scored against all senones, readings
+   * same audio scored up to 9 per frame worse with wider beams (one diagnostic run, not a benchmark). Scored against all senones, readings
    * of different searches are comparable (grammar-check.ts); the words found are the same.
    */
   static load(model: PocketsphinxModel = DEFAULT_MODEL, { scoreAllSenones = false } = {}): PocketsphinxDecoder {
@@ -298,7 +298,7 @@ export class PocketsphinxDecoder {
   }
 
   /** What the last utterance's search heard, with its score and where its words lie. */
-  reading(): Reading {
+  private reading(): Reading {
     const ps = pocketsphinxLibrary();
     const { text, score } = ps.getHypScored(this.handle);
     let from = -1;

@@ -44,12 +44,13 @@ function grammarFit(grammar: Reading, phones: Reading): GrammarFit {
   };
 }
 
-// The bounds, on the benchmark's phrases (4 synthetic voices) and its 13 real recordings in 4
-// conditions. Right in-domain readings lost -9 to 25 per frame to the phone loop (median 7) and
+// The bounds, from one dump of the check's scores over the benchmark's utterances (its phrases in
+// 4 synthetic voices and its 13 real recordings in 4 conditions; the benchmark prints only the
+// outcome). Right in-domain readings lost -9 to 25 per frame to the phone loop (median 7) and
 // were 26 better to 11 worse than the open LM's reading; readings forced onto out-of-domain speech
 // that still spanned it lost 13.5 to 64 and were 7 to 60 worse than the LM's (real speech: 11.8 at
 // least, since the LM fits real voices far better than synthetic ones). The bounds are fit on
-// those phrases, not on speech held out: 124 of 136 in domain, 1 false intent in 86.
+// those phrases, not on speech held out; the benchmark gave 124 of 136 in domain, 1 false intent in 86.
 
 /** Score per frame below the phone loop's at or under which a reading stands by itself. */
 const STANDS_ALONE_LOSS = 12;

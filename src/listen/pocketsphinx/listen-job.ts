@@ -1,12 +1,10 @@
-import type { Reading } from './decoder.js';
-
 /** The 'listen.local' job: one per listening session, fed the session's audio for its lifetime. */
 export const LISTEN_JOB_KIND = 'listen.local';
 
 /** A grammar's reading of an utterance, for the check (check-decode.ts) to confirm or replace. */
 export interface GrammarCheck {
-  /** What the grammar heard live: its words are reported, its score is not comparable (check-decode.ts scores it again). */
-  reading: Reading;
+  /** The words the grammar heard live (check-decode.ts scores them again: live scores are not comparable). */
+  text: string;
   /** The JSGF grammar it was heard with. */
   grammar: string;
   /** The whole utterance, PCM16 mono 16 kHz. */

@@ -51,8 +51,7 @@ export const createLocalListen: ListenFactory = createLocalListenFactory();
 export async function warmGrammarChecks(): Promise<void> {
   const checks = pocketsphinxCheckPool.get();
   // A reading with no words: its grammar is never decoded, and the open LM hears the silence.
-  const nothing = { text: '', score: 0, frames: 0, from: -1, to: -1 };
-  const check = (): Promise<unknown> => checks.request<GrammarCheck, string>(LISTEN_CHECK_JOB_KIND, { reading: nothing, grammar: '', audio: new Int16Array(1600) });
+  const check = (): Promise<unknown> => checks.request<GrammarCheck, string>(LISTEN_CHECK_JOB_KIND, { text: '', grammar: '', audio: new Int16Array(1600) });
   await Promise.all(Array.from({ length: checks.threads }, check));
 }
 

@@ -188,13 +188,9 @@ export class TurnPipeline {
       offset += chunk.length;
     }
     const before = this.mean;
-    if (grammar === undefined) {
-      const text = before === undefined ? decoder.decodeWhole(undefined, whole) : live;
-      this.mean = decoder.mean();
-      return { t: 'endOfTurn', text, speechEndSample: utterance.speechEndSample };
-    }
-    const reading = before === undefined ? decoder.decode({ jsgf: grammar }, whole) : decoder.reading();
+    const text = before === undefined ? decoder.decodeWhole(grammar, whole) : live;
     this.mean = decoder.mean();
-    return { t: 'endOfTurn', text: reading.text, speechEndSample: utterance.speechEndSample, check: { reading, grammar, audio: whole, ...(before === undefined ? {} : { mean: before, pieces }) } };
+    if (grammar === undefined) return { t: 'endOfTurn', text, speechEndSample: utterance.speechEndSample };
+    return { t: 'endOfTurn', text, speechEndSample: utterance.speechEndSample, check: { text, grammar, audio: whole, ...(before === undefined ? {} : { mean: before, pieces }) } };
   }
 }
