@@ -30,7 +30,8 @@
  *                         subtracts it)
  *   callers / fakes cpu   what the other two processes took of the same cores (% of one), and the
  *                         callers' own event-loop lateness, which delays what they see
- * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there.
+ * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there;
+ * BENCH_STALLS=1 prints where in its reply each stall fell.
  *
  *   BENCH_SESSIONS=1,50,100,200 BENCH_OUTPUTS=linear16-16k,mulaw-8k npm run bench -- load
  */
@@ -122,6 +123,7 @@ class ReplyAudio {
       this.playedTo = now;
     } else if (now > this.playedTo + STALL_TOLERANCE_MS && now < this.judgeUntil) {
       this.stalls++;
+      if (process.env['BENCH_STALLS'] !== undefined) console.error(`stall: ${(this.playedTo - this.first).toFixed(0)} ms into the reply, ${(now - this.playedTo).toFixed(0)} ms late, a ${ms.toFixed(0)} ms message`);
     }
     this.playedTo = Math.max(this.playedTo, now) + ms;
     this.last = now;

@@ -264,13 +264,15 @@ export class PlayoutClock {
     if (this.state === 'ended') this.finishUtterance();
   }
 
-  /** When a frame of `size` bytes may go out: now or earlier if due, Infinity if waiting for audio. */
+  /** When a frame of `size` bytes may go out: now or earlier if due. */
   private frameDueAt(size: number, now: number): number {
     const start = this.playoutStart;
     const listenerRunsDryAt = start === undefined ? -Infinity : start + this.sentMs();
-    // A short frame waits for more audio unless the utterance ended or the listener would starve.
+    // A short frame (the end of a sentence whose next one has no audio yet) waits for more audio
+    // until the listener holds only half a frame: held until it holds nothing, any delay on the
+    // way would be heard as a gap (docs/architecture.md#agent-audio-between-sentences).
     const short = size < this.frameBytes && this.state !== 'ended' && !this.rawFollowsAudio();
-    if (short) return listenerRunsDryAt <= now ? now : listenerRunsDryAt;
+    if (short) return listenerRunsDryAt - this.frameBytes / this.bytesPerMs / 2;
     if (start === undefined || this.sentMs() === 0) return now;
     return start + this.sentMs() + size / this.bytesPerMs - this.leadMs - EPSILON_MS;
   }

@@ -50,18 +50,32 @@ interface SentenceSpan {
   reported: boolean;
 }
 
+/** A sentence whose synthesis has been opened, and its first chunk asked for. */
+interface OpenedSentence {
+  text: string;
+  sentence: number;
+  stream: AsyncIterator<PcmChunk>;
+  first: Promise<IteratorResult<PcmChunk>>;
+}
+
 /** How often to check whether queued sentences have been heard, while audio plays out. */
 const HEARD_POLL_MS = 50;
 
 /**
  * One agent utterance: sentences in, paced audio out. Synthesis of the next sentence runs while
  * the previous one plays, but never more than `aheadMs` of audio ahead of what the listener has
- * heard: a long reply costs memory and CPU as it is played, not all at once. Knows, from the
- * playout clock, which sentences the user has heard, and reports only those (a barge-in reports
- * the heard words of the sentence in flight).
+ * heard: a long reply costs memory and CPU as it is played, not all at once. The next sentence's
+ * first chunk is asked for while the one before still streams, once less than half the bound waits
+ * to be heard: a voice's first audio is slower than its later chunks, and asked for only when the
+ * sentence before had all arrived, it could come after the listener had run out
+ * (docs/architecture.md#agent-audio-between-sentences). Knows, from the playout clock, which
+ * sentences the user has heard, and reports only those (a barge-in reports the heard words of the
+ * sentence in flight).
  */
 export class Utterance {
   private readonly pending: { text: string; sentence: number }[] = [];
+  /** The sentence after the one being spoken, opened ahead of its turn. */
+  private next: OpenedSentence | undefined;
   private said = 0;
   private readonly spans: SentenceSpan[] = [];
   private readonly abort = new AbortController();
@@ -123,14 +137,15 @@ export class Utterance {
     const signal = this.abort.signal;
     try {
       for (;;) {
-        const sentence = this.pending.shift();
+        const sentence = this.next ?? this.open(signal);
+        this.next = undefined;
         if (sentence === undefined) {
           if (this.closed || signal.aborted) break;
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = undefined;
           continue;
         }
-        await this.speakSentence(sentence.text, sentence.sentence, signal);
+        await this.speakSentence(sentence, signal);
         if (signal.aborted) break;
       }
       if (signal.aborted) return 'interrupted';
@@ -151,12 +166,27 @@ export class Utterance {
       return 'interrupted';
     } finally {
       this.stopPolling();
+      // Never spoken: its stream ends (the signal has aborted it, or the utterance failed).
+      if (this.next !== undefined) void closeStream(this.next);
+      this.next = undefined;
     }
   }
 
-  private async speakSentence(text: string, sentence: number, signal: AbortSignal): Promise<void> {
+  /** Opens the synthesis of the next queued sentence and asks for its first chunk. */
+  private open(signal: AbortSignal): OpenedSentence | undefined {
+    const queued = this.pending.shift();
+    if (queued === undefined) return undefined;
+    const stream = this.chain.synthesize(queued.text, signal)[Symbol.asyncIterator]();
+    const first = stream.next();
+    // Its failure is taken up in its turn (speakSentence), or dropped with it; never unhandled.
+    first.catch(() => undefined);
+    return { ...queued, stream, first };
+  }
+
+  private async speakSentence(opened: OpenedSentence, signal: AbortSignal): Promise<void> {
+    const { text, sentence } = opened;
     let span: SentenceSpan | undefined;
-    for await (const chunk of this.chain.synthesize(text, signal)) {
+    for await (const chunk of chunksOf(opened)) {
       // The encoder starts the utterance before its first chunk: starting it later would reset
       // the filter state that chunk left, and let an interrupted utterance's state leak in.
       this.header ??= this.encoder.startUtterance();
@@ -173,6 +203,7 @@ export class Utterance {
       span.endMs = this.enqueuedMs;
       await this.waitForListener(signal);
       if (signal.aborted) return;
+      if (this.next === undefined && this.aheadOfListenerMs() <= this.aheadMs / 2) this.next = this.open(signal);
     }
   }
 
@@ -242,6 +273,21 @@ export class Utterance {
     if (this.poll !== undefined) clearInterval(this.poll);
     this.poll = undefined;
   }
+}
+
+/** An opened sentence's chunks, its first one already asked for; ending early closes its stream. */
+async function* chunksOf(opened: OpenedSentence): AsyncGenerator<PcmChunk> {
+  try {
+    for (let result = await opened.first; result.done !== true; result = await opened.stream.next()) yield result.value;
+  } finally {
+    await opened.stream.return?.();
+  }
+}
+
+/** Closes a sentence's stream that will not be spoken, once its first chunk has come or failed. */
+async function closeStream(opened: OpenedSentence): Promise<void> {
+  await opened.first.catch(() => undefined);
+  await opened.stream.return?.().catch(() => undefined);
 }
 
 /**

