@@ -53,6 +53,11 @@ process.send?.({ t: 'listening', url: parley.server.url });
 
 process.on('message', (message) => {
   if (message === 'stop') {
+    // A close that hangs is a finding to report, not a reason for the benchmark to wait forever.
+    setTimeout(() => {
+      console.error('the Parley process did not close within 10 s of its stop');
+      process.exit(1);
+    }, 10_000).unref();
     void writeHeapProfile()
       .then(() => parley.close())
       .then(() => process.exit(0));

@@ -268,11 +268,12 @@ export class PlayoutClock {
   private frameDueAt(size: number, now: number): number {
     const start = this.playoutStart;
     const listenerRunsDryAt = start === undefined ? -Infinity : start + this.sentMs();
-    // A short frame (the end of a sentence whose next one has no audio yet) waits for more audio
-    // until the listener holds only half a frame: held until it holds nothing, any delay on the
-    // way would be heard as a gap (docs/architecture.md#agent-audio-between-sentences).
+    // A short frame (a chunk's remainder, or the end of a sentence whose next one has no audio
+    // yet) waits for more audio only while the listener holds more than one whole frame: held
+    // until it holds nothing, any delay on the way would be heard as a gap
+    // (docs/architecture.md#agent-audio-between-sentences).
     const short = size < this.frameBytes && this.state !== 'ended' && !this.rawFollowsAudio();
-    if (short) return listenerRunsDryAt - this.frameBytes / this.bytesPerMs / 2;
+    if (short) return listenerRunsDryAt - this.frameBytes / this.bytesPerMs;
     if (start === undefined || this.sentMs() === 0) return now;
     return start + this.sentMs() + size / this.bytesPerMs - this.leadMs - EPSILON_MS;
   }

@@ -212,18 +212,26 @@ describe('PlayoutClock', () => {
     assert.ok(frames.slice(0, -1).every((f) => f.bytes.length === 662), frames.map((f) => f.bytes.length).join());
   });
 
-  it('a short remainder waits for more audio until the listener holds half a message, not until it runs dry', () => {
+  it('a short remainder waits for more audio only while the listener holds more than a whole message', () => {
     const messageMs = audioMessageMs(LEAD_MS);
     const { clock, frames } = newClock({ frameMs: messageMs });
     // Four whole messages and 20 ms over: the fourth waits until it fits the lead (at 40 ms).
     clock.enqueue(audio(260));
     advance(40);
     assert.deepEqual(frames.map((f) => f.bytes.length / BYTES_PER_MS), [60, 60, 60, 60]);
-    // The listener runs out of the 240 ms sent at 240; the remainder goes out 30 ms before.
-    advance(169);
+    // The listener runs out of the 240 ms sent at 240; the remainder goes out a message (60 ms) before.
+    advance(139);
     assert.equal(frames.length, 4, 'the remainder waits for more audio');
     advance(1);
-    assert.deepEqual(frames.map((f) => [f.at, f.bytes.length / BYTES_PER_MS]).at(-1), [210, 20]);
+    assert.deepEqual(frames.map((f) => [f.at, f.bytes.length / BYTES_PER_MS]).at(-1), [180, 20]);
+    clock.stop();
+  });
+
+  it("a reply's first chunk goes out whole when it is more than one message but less than two", () => {
+    const { clock, frames } = newClock({ frameMs: audioMessageMs(LEAD_MS) });
+    // The listener holds one message after the first: the 40 ms left goes out too, not held back.
+    clock.enqueue(audio(100));
+    assert.deepEqual(frames.map((f) => [f.at, f.bytes.length / BYTES_PER_MS]), [[0, 60], [0, 40]]);
     clock.stop();
   });
 
