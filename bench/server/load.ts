@@ -18,6 +18,8 @@ const FRAME_MS = 20;
 const FRAME_BYTES = 160;
 /** A turn not answered this long after its speech ended counts as unanswered. */
 const ANSWER_TIMEOUT_MS = 15_000;
+/** A server whose engines have not loaded by then is reported, not waited for. */
+const START_TIMEOUT_MS = 120_000;
 
 /**
  * 'grammar': the cards clips, answered by a rules agent whose patterns are the recognizer's JSGF
@@ -47,9 +49,19 @@ export class ParleyProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the Parley process exited with ${code}`)));
+      // Seen once: the engines' warm-up never ended and /healthz said "starting" for good.
+      const stuck = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the Parley process was not ready ${START_TIMEOUT_MS / 1000} s after its start (engines still loading)`));
+      }, START_TIMEOUT_MS);
+      child.once('exit', (code) => {
+        clearTimeout(stuck);
+        reject(new Error(`the Parley process exited with ${code}`));
+      });
       child.on('message', (message: { t: string; url?: string }) => {
-        if (message.t === 'listening' && message.url !== undefined) resolve(new ParleyProcess(child, message.url));
+        if (message.t !== 'listening' || message.url === undefined) return;
+        clearTimeout(stuck);
+        resolve(new ParleyProcess(child, message.url));
       });
     });
   }
