@@ -54,7 +54,7 @@ interface SentenceSpan {
 interface OpenedSentence {
   text: string;
   sentence: number;
-  stream: AsyncIterator<PcmChunk>;
+  stream: AsyncGenerator<PcmChunk>;
   first: Promise<IteratorResult<PcmChunk>>;
 }
 
@@ -166,8 +166,9 @@ export class Utterance {
       return 'interrupted';
     } finally {
       this.stopPolling();
-      // Never spoken: its stream ends (the signal has aborted it, or the utterance failed).
-      if (this.next !== undefined) void closeStream(this.next);
+      // Never spoken: its stream ends (the signal has aborted it, or the utterance failed); a
+      // generator's return() waits behind a pending first chunk.
+      void this.next?.stream.return(undefined).catch(() => undefined);
       this.next = undefined;
     }
   }
@@ -176,7 +177,7 @@ export class Utterance {
   private open(signal: AbortSignal): OpenedSentence | undefined {
     const queued = this.pending.shift();
     if (queued === undefined) return undefined;
-    const stream = this.chain.synthesize(queued.text, signal)[Symbol.asyncIterator]();
+    const stream = this.chain.synthesize(queued.text, signal);
     const first = stream.next();
     // Its failure is taken up in its turn (speakSentence), or dropped with it; never unhandled.
     first.catch(() => undefined);
@@ -280,14 +281,8 @@ async function* chunksOf(opened: OpenedSentence): AsyncGenerator<PcmChunk> {
   try {
     for (let result = await opened.first; result.done !== true; result = await opened.stream.next()) yield result.value;
   } finally {
-    await opened.stream.return?.();
+    await opened.stream.return(undefined);
   }
-}
-
-/** Closes a sentence's stream that will not be spoken, once its first chunk has come or failed. */
-async function closeStream(opened: OpenedSentence): Promise<void> {
-  await opened.first.catch(() => undefined);
-  await opened.stream.return?.().catch(() => undefined);
 }
 
 /**
