@@ -6,10 +6,14 @@
  *   POST /v1/speak                  Deepgram speak: PCM16 at the asked sample_rate (24 kHz by default),
  *                                   first audio after FIRST_AUDIO_MS, then 100 ms of audio every 20 ms
  *                                   (five times real time)
- * Reports { t: 'listening', port } over IPC, and { t: 'cpu', ms } (its CPU time so far) when sent 'cpu'.
+ * Reports { t: 'listening', port } over IPC, and { t: 'cpu', ms, loopP99Ms } when sent 'cpu': its CPU
+ * time so far, and its event loop's lateness p99 since the previous 'cpu' (a late fake delays its
+ * answers past their fixed delays, and that shows in the server's overhead).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LOOP_RESOLUTION_MS, loopLatenessMs } from './loop-lateness.js';
 
 export const DELAYS = { transcribeMs: 100, firstTokenMs: 200, firstAudioMs: 80 };
 const REPLY = ['Sure thing. ', 'The weather ', 'today is ', 'sunny and ', 'warm, ', 'with a light ', 'breeze from ', 'the west.'];
@@ -71,12 +75,15 @@ const server = createServer((req, res) => {
 
 // Only as the benchmark's child: the benchmark imports DELAYS from here too.
 if (process.send !== undefined) {
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
   server.listen(0, '127.0.0.1', () => process.send?.({ t: 'listening', port: (server.address() as AddressInfo).port }));
   process.on('message', (message) => {
     if (message === 'stop') server.close(() => process.exit(0));
     if (message === 'cpu') {
       const cpu = process.cpuUsage();
-      process.send?.({ t: 'cpu', ms: (cpu.user + cpu.system) / 1000 });
+      process.send?.({ t: 'cpu', ms: (cpu.user + cpu.system) / 1000, loopP99Ms: loopLatenessMs(loop.percentile(99)) });
+      loop.reset();
     }
   });
 }

@@ -8,8 +8,11 @@
  * then streams real speech at real time (the cards clips, 16 kHz) for three turns: an answer heard
  * to its end, a second one that it interrupts half a second in by speaking again, and the answer
  * to that. A caller is a live microphone: each 20 ms frame goes out once its 20 ms have passed (a
- * clip's last, short frame is padded with silence, so the stream keeps its frame grid). Every
- * figure is the caller's, from what its socket received:
+ * clip's last, short frame is padded with silence, so the stream keeps its frame grid). Callers'
+ * microphones are not in step: caller i's frames end i × 20/N ms into each 20 ms, as independent
+ * devices' would (BENCH_IN_STEP=1 sends every caller's frame at the same moment, the worst case:
+ * the server then reads N frames in one burst every 20 ms). Every figure is the caller's, from what
+ * its socket received:
  *   turns                 answered turns (AgentStartedSpeaking and audio after the speech) / turns spoken
  *   overhead              end of the caller's speech (the end of its last frame above −45 dBFS, the
  *                         energy detector's level, on the caller's real-time clock) → first agent
@@ -28,8 +31,8 @@
  *                         fired (monitorEventLoopDelay records the whole interval between firings,
  *                         so an idle loop would read the resolution itself; loop-lateness.ts
  *                         subtracts it)
- *   callers / fakes cpu   what the other two processes took of the same cores (% of one), and the
- *                         callers' own event-loop lateness, which delays what they see
+ *   callers / fakes cpu   what the other two processes took of the same cores (% of one), and their
+ *                         own event-loop lateness (the callers' delays what they see, the fakes' what they answer)
  * Prints a table, then one JSON object. BENCH_CPU_PROF=dir writes the server's CPU profiles there;
  * BENCH_STALLS=1 prints where in its reply each stall fell.
  *
@@ -144,7 +147,14 @@ interface Outcome {
   stages: { stt: number[]; ttt: number[]; tts: number[] };
 }
 
-const p95 = (values: number[]): number => (values.length > 0 ? summarize(values).p95 : NaN);
+/** Median and p95 of each stage's overhead, "stt / ttt / tts" as the table shows them. */
+const stageFigures = (outcomes: Outcome[], pick: 'median' | 'p95'): string =>
+  (['stt', 'ttt', 'tts'] as const)
+    .map((stage) => {
+      const values = outcomes.flatMap((x) => x.stages[stage]);
+      return (values.length > 0 ? summarize(values)[pick] : NaN).toFixed(0);
+    })
+    .join(' / ');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -354,25 +364,25 @@ class Caller {
 
 interface Fakes {
   url: string;
-  /** CPU ms of the fakes' process so far. */
-  cpuMs: () => Promise<number>;
+  /** CPU ms of the fakes' process so far, and its loop lateness p99 since the previous call. */
+  cpu: () => Promise<{ ms: number; loopP99Ms: number }>;
   stop: () => void;
 }
 
 async function startFakes(): Promise<Fakes> {
   const child = fork(fileURLToPath(new URL('./fake-providers.ts', import.meta.url)), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => child.on('message', (m: { t: string; port: number }) => m.t === 'listening' && resolve(m.port)));
-  const cpuMs = (): Promise<number> =>
+  const cpu = (): Promise<{ ms: number; loopP99Ms: number }> =>
     new Promise((resolve) => {
-      const onMessage = (m: { t: string; ms: number }): void => {
+      const onMessage = (m: { t: string; ms: number; loopP99Ms: number }): void => {
         if (m.t !== 'cpu') return;
         child.off('message', onMessage);
-        resolve(m.ms);
+        resolve(m);
       };
       child.on('message', onMessage);
       child.send('cpu');
     });
-  return { url: `http://127.0.0.1:${port}`, cpuMs, stop: () => child.send('stop') };
+  return { url: `http://127.0.0.1:${port}`, cpu, stop: () => child.send('stop') };
 }
 
 const cpuNow = (): number => {
@@ -393,16 +403,24 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
   const baseline = await server.measure();
   const started = performance.now();
   let running = true;
-  let frame = 0;
+  const phase = (i: number): number => (process.env['BENCH_IN_STEP'] === undefined ? (i * FRAME_MS) / sessions : 0);
+  const sent = callers.map(() => 0);
   const ticking = (async () => {
     while (running) {
-      const due = Math.floor((performance.now() - started) / FRAME_MS);
-      for (; frame < due; frame++) {
-        const now = performance.now();
-        const capturedAt = started + (frame + 1) * FRAME_MS;
-        for (const caller of callers) caller.tick(now, capturedAt);
+      const now = performance.now();
+      let next = Infinity;
+      for (const [i, caller] of callers.entries()) {
+        for (;;) {
+          const capturedAt = started + phase(i) + ((sent[i] as number) + 1) * FRAME_MS;
+          if (capturedAt > now) {
+            next = Math.min(next, capturedAt);
+            break;
+          }
+          caller.tick(now, capturedAt);
+          sent[i] = (sent[i] as number) + 1;
+        }
       }
-      await sleep(started + (frame + 1) * FRAME_MS - performance.now());
+      await sleep(next - performance.now());
     }
   })();
   await Promise.all(callers.map(async (caller, i) => sleep((i * SPREAD_MS) / sessions).then(() => caller.open(server.url, output))));
@@ -418,7 +436,7 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
   })();
   const talkStarted = performance.now();
   const callersCpu = cpuNow();
-  const fakesCpu = await fakes.cpuMs();
+  const fakesCpu = (await fakes.cpu()).ms;
   const callersLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   callersLoop.enable();
   await Promise.all(
@@ -431,7 +449,8 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
   const seconds = (performance.now() - talkStarted) / 1000;
   callersLoop.disable();
   const callersCpuPercent = (cpuNow() - callersCpu) / 10 / seconds;
-  const fakesCpuPercent = ((await fakes.cpuMs()) - fakesCpu) / 10 / seconds;
+  const fakesAfter = await fakes.cpu();
+  const fakesCpuPercent = (fakesAfter.ms - fakesCpu) / 10 / seconds;
   sampling = false;
   await sampler;
   const after = await server.measure();
@@ -458,7 +477,8 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     'loop lateness p99 ms': after.loop.p99Ms,
     'loop lateness max ms': after.loop.maxMs,
     // Where the overhead lies, by the server's own LatencyReport: each stage less its known delay.
-    'stt / ttt / tts overhead p95 ms': (['stt', 'ttt', 'tts'] as const).map((stage) => p95(outcomes.flatMap((x) => x.stages[stage])).toFixed(0)).join(' / '),
+    'stt / ttt / tts overhead p50 ms': stageFigures(outcomes, 'median'),
+    'stt / ttt / tts overhead p95 ms': stageFigures(outcomes, 'p95'),
     'barge-in p95 ms': b?.p95 ?? NaN,
     'stalled replies': `${sum((x) => x.stalledReplies)}/${sum((x) => x.replies)}`,
     'cpu ms per session-s': (after.cpuMs - idle.cpuMs) / (opened * seconds),
@@ -468,6 +488,7 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     'callers cpu %': callersCpuPercent,
     'callers loop p99 ms': loopLatenessMs(callersLoop.percentile(99)),
     'fakes cpu %': fakesCpuPercent,
+    'fakes loop p99 ms': fakesAfter.loopP99Ms,
     'warnings, errors': [...warnings].map(([code, n]) => `${code}×${n}`).join(' ') || '-',
   };
 }
