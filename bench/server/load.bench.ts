@@ -403,24 +403,16 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
   const baseline = await server.measure();
   const started = performance.now();
   let running = true;
-  const phase = (i: number): number => (process.env['BENCH_IN_STEP'] === undefined ? (i * FRAME_MS) / sessions : 0);
-  const sent = callers.map(() => 0);
+  const inStep = process.env['BENCH_IN_STEP'] !== undefined;
+  // Every caller's frames in the order they are due: send n is caller n % N's frame ⌊n / N⌋, whose
+  // end falls (n % N) × 20/N ms into its 20 ms (0 in step); each wake sends only what has come due.
+  let send = 0;
+  const dueAt = (n: number): number => started + (inStep ? 0 : ((n % sessions) * FRAME_MS) / sessions) + (Math.floor(n / sessions) + 1) * FRAME_MS;
   const ticking = (async () => {
     while (running) {
       const now = performance.now();
-      let next = Infinity;
-      for (const [i, caller] of callers.entries()) {
-        for (;;) {
-          const capturedAt = started + phase(i) + ((sent[i] as number) + 1) * FRAME_MS;
-          if (capturedAt > now) {
-            next = Math.min(next, capturedAt);
-            break;
-          }
-          caller.tick(now, capturedAt);
-          sent[i] = (sent[i] as number) + 1;
-        }
-      }
-      await sleep(next - performance.now());
+      for (; dueAt(send) <= now; send++) (callers[send % sessions] as Caller).tick(now, dueAt(send));
+      await sleep(dueAt(send) - performance.now());
     }
   })();
   await Promise.all(callers.map(async (caller, i) => sleep((i * SPREAD_MS) / sessions).then(() => caller.open(server.url, output))));
