@@ -44,6 +44,12 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
   if (library !== undefined) return library;
   const lib = koffi.load(LIBRARY_NAME);
   const sphinxbase = koffi.load(SPHINXBASE_NAME);
+  // Silences sphinxbase's log, which is one FILE for the whole process. Giving each decoder
+  // `-logfn` instead made every load open a new log and fclose the one other threads' loads were
+  // writing to: decoders loaded in several threads at once crashed (SIGSEGV, heap corruption) or
+  // hung on the freed FILE's lock (docs/architecture.md, "Pocketsphinx threads"). Setting it to NULL
+  // closes nothing, so every thread may call it.
+  (sphinxbase.func('void err_set_logfp(void *stream)') as (stream: null) => void)(null);
   const psArgs = lib.func('const void *ps_args(void)');
   const cmdLnInit = lib.func('void *cmd_ln_init(void *inout, const void *defn, int strict, ...)');
   const getHyp = lib.func('const char *ps_get_hyp(void *ps, _Out_ int *score)');

@@ -126,7 +126,6 @@ export class PocketsphinxDecoder {
       '-fwdflat', 'no',
       '-bestpath', 'no',
       '-compallsen', scoreAllSenones ? 'yes' : 'no',
-      '-logfn', '/dev/null',
     ]);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration (model files under ${model.hmm}?)`);
     const handle = ps.init(config);
@@ -147,7 +146,7 @@ export class PocketsphinxDecoder {
     const ps = pocketsphinxLibrary();
     // No words; context-independent phones, since context-dependent ones took 3-9 s per short
     // utterance instead of ~40 ms, as much as a grammar's decode.
-    const config = ps.cmdLnInit(['-hmm', model.hmm, '-dict', '/dev/null', '-allphone_ci', 'yes', '-compallsen', 'yes', '-logfn', '/dev/null']);
+    const config = ps.cmdLnInit(['-hmm', model.hmm, '-dict', '/dev/null', '-allphone_ci', 'yes', '-compallsen', 'yes']);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration (model files under ${model.hmm}?)`);
     const handle = ps.init(config);
     if (handle === null || ps.setAllphone(handle, PHONE_LOOP, null) < 0) {
