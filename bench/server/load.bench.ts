@@ -25,6 +25,7 @@
  *                         frame) for the next one; the interrupted reply counts up to the barge-in
  *   rss per idle session  server RSS after GC with every session open and silent, less before any
  *   rss per talking       the largest server RSS sampled while talking, less before any session
+ *   first / later turns   overhead median of each caller's first answered turn, and of its later ones
  *   stt / ttt / tts       the server's own LatencyReport, each stage less its known delay: where the
  *                         overhead lies (stt: endpointing and transcription; ttt: first token; tts: first audio)
  *   loop lateness         the server's event loop: how late a timer due every LOOP_RESOLUTION_MS
@@ -154,6 +155,12 @@ const stageFigures = (outcomes: Outcome[], pick: 'median' | 'p95'): string =>
       const values = outcomes.flatMap((x) => x.stages[stage]);
       return (values.length > 0 ? summarize(values)[pick] : NaN).toFixed(0);
     })
+    .join(' / ');
+
+/** Median overhead of each caller's first answered turn and of its later ones, "first / later": a first-turn penalty shows here. */
+const firstAndLater = (outcomes: Outcome[]): string =>
+  [outcomes.flatMap((x) => x.overheadMs.slice(0, 1)), outcomes.flatMap((x) => x.overheadMs.slice(1))]
+    .map((values) => (values.length > 0 ? summarize(values).median : NaN).toFixed(0))
     .join(' / ');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -466,6 +473,7 @@ async function row(fakes: Fakes, output: Output, sessions: number, speech: Clip[
     turns: `${sum((x) => x.answered)}/${sum((x) => x.turns)}`,
     'overhead p50 ms': o?.median ?? NaN,
     'overhead p95 ms': o?.p95 ?? NaN,
+    'first / later turns overhead p50 ms': firstAndLater(outcomes),
     'loop lateness p99 ms': after.loop.p99Ms,
     'loop lateness max ms': after.loop.maxMs,
     // Where the overhead lies, by the server's own LatencyReport: each stage less its known delay.
