@@ -46,8 +46,8 @@ export function pocketsphinxLibrary(): PocketsphinxLibrary {
   const sphinxbase = koffi.load(SPHINXBASE_NAME);
   // Silences sphinxbase's log, which is one FILE for the whole process. Giving each decoder
   // `-logfn` instead made every load open a new log and fclose the one other threads' loads were
-  // writing to: decoders loaded in several threads at once crashed (SIGSEGV, heap corruption) or
-  // hung on the freed FILE's lock (docs/architecture.md, "Pocketsphinx threads"). Setting it to NULL
+  // writing to: decoders loaded in several threads at once crashed (SIGSEGV, glibc's heap
+  // corruption abort) or hung (docs/architecture.md, "Pocketsphinx threads"). Setting it to NULL
   // closes nothing, so every thread may call it.
   (sphinxbase.func('void err_set_logfp(void *stream)') as (stream: null) => void)(null);
   const psArgs = lib.func('const void *ps_args(void)');
