@@ -148,20 +148,17 @@ interface Outcome {
   stages: { stt: number[]; ttt: number[]; tts: number[] };
 }
 
-/** Median and p95 of each stage's overhead, "stt / ttt / tts" as the table shows them. */
+/** One figure (median or p95) of each group of values, "a / b / c" as the table shows them. */
+const figures = (groups: number[][], pick: 'median' | 'p95'): string =>
+  groups.map((values) => (values.length > 0 ? summarize(values)[pick] : NaN).toFixed(0)).join(' / ');
+
+/** Each stage's overhead, "stt / ttt / tts". */
 const stageFigures = (outcomes: Outcome[], pick: 'median' | 'p95'): string =>
-  (['stt', 'ttt', 'tts'] as const)
-    .map((stage) => {
-      const values = outcomes.flatMap((x) => x.stages[stage]);
-      return (values.length > 0 ? summarize(values)[pick] : NaN).toFixed(0);
-    })
-    .join(' / ');
+  figures((['stt', 'ttt', 'tts'] as const).map((stage) => outcomes.flatMap((x) => x.stages[stage])), pick);
 
 /** Median overhead of each caller's first answered turn and of its later ones, "first / later": a first-turn penalty shows here. */
 const firstAndLater = (outcomes: Outcome[]): string =>
-  [outcomes.flatMap((x) => x.overheadMs.slice(0, 1)), outcomes.flatMap((x) => x.overheadMs.slice(1))]
-    .map((values) => (values.length > 0 ? summarize(values).median : NaN).toFixed(0))
-    .join(' / ');
+  figures([outcomes.flatMap((x) => x.overheadMs.slice(0, 1)), outcomes.flatMap((x) => x.overheadMs.slice(1))], 'median');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
